@@ -1,0 +1,70 @@
+"""`python -m autograder ...`: check a submission, run the demo, grade a capstone model."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.checks import ASSIGNMENTS
+
+EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2
+
+
+def resolve_assignment(name: str) -> str:
+    """'02_activations', '02' or 'activations' all name the same assignment."""
+    for full in ASSIGNMENTS:
+        if name in (full, full[:2], full[3:]):
+            return full
+    raise SystemExit(f"autograder: unknown assignment {name!r}; choose one of {', '.join(ASSIGNMENTS)}")
+
+
+def cmd_check(args) -> int:
+    from autograder.judge import judge
+    from autograder.report import json_report, text_report
+    from autograder.submission import SubmissionError, load
+
+    try:
+        sub = load(args.submission)
+    except SubmissionError as exc:
+        if args.json:
+            import json
+            print(json.dumps({"submission": args.submission, "error": str(exc)}))
+        else:
+            print(f"autograder: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    functions = None
+    if args.assignment:
+        functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
+    results = judge(sub.namespace, functions, hidden=False if args.public else None, timeout=args.timeout)
+    report = json_report if args.json else text_report
+    sys.stdout.write(report(args.submission, results, sub.notes))
+    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAIL
+
+
+def cmd_demo(args) -> int:
+    from autograder.demo import main
+
+    return main(keep=args.keep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="judge a submission (.py or .ipynb) and print feedback")
+    check.add_argument("submission", help="a .py file or a notebook that defines the learner functions")
+    check.add_argument("--assignment", help="judge one assignment only (e.g. 02_activations, 02)")
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    check.add_argument("--public", action="store_true", help="run only the checks learners see in notebooks")
+    check.add_argument("--timeout", type=float, default=None,
+                       help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
+    check.set_defaults(func=cmd_check)
+
+    demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
