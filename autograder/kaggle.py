@@ -33,6 +33,14 @@ def load_kaggle_csv(path: str | os.PathLike):
     gives ``labels=None``.
     """
     path = Path(path)
+    try:
+        return _load(path)
+    except UnicodeDecodeError as err:
+        raise KaggleFormatError(f"{path}: not a UTF-8 text CSV (byte {err.start} cannot be decoded); "
+                                "is it the zip Kaggle downloads? unzip it first") from None
+
+
+def _load(path: Path):
     with open(path, encoding="utf-8-sig", newline=None) as f:
         has_label = _check_header(path, f.readline())
         with warnings.catch_warnings():  # a header-only file is fine: it gives N = 0
