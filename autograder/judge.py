@@ -4,6 +4,7 @@ reproduces a wrong answer."""
 from __future__ import annotations
 
 import types
+from itertools import groupby
 import warnings
 from typing import Iterable, MutableMapping
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from autograder import catalog, isolation
 from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
-from autograder.checks.base import REFERENCE, learner_line
+from autograder.checks.base import REFERENCE
 from autograder.core import Check, Failure, Result
 
 FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "sklearn", "scipy")
@@ -20,16 +21,22 @@ FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "sklearn", "scipy")
 def judge(ns: MutableMapping, functions: Iterable[str] | None = None, *, hidden: bool | None = None,
           timeout: float | None = None) -> list[Result]:
     """Every check of `functions` (all of the API by default) against the learner namespace."""
+    checks = [c for f in (functions or FUNCTIONS) for c in checks_for(f, hidden)]
+    return judge_checks(ns, checks, timeout=timeout)
+
+
+def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | None = None) -> list[Result]:
+    """The given checks, in order: a function that fails the first rungs fails all its checks."""
     timeout = isolation.DEFAULT_TIMEOUT if timeout is None else timeout
     results: list[Result] = []
-    for function in functions or FUNCTIONS:
-        checks = checks_for(function, hidden)
+    for function, group in groupby(checks, key=lambda c: c.function):
+        group = list(group)
         problem = precheck(ns, function)
         if problem:
-            results += [_result(c, False, problem) for c in checks]
+            results += [_result(c, False, f"problem:  {problem}") for c in group]
             continue
-        tasks = [lambda c=c: _run_check(ns, c) for c in checks]
-        for check, outcome in zip(checks, isolation.run_tasks(tasks, timeout)):
+        tasks = [lambda c=c: _run_check(ns, c) for c in group]
+        for check, outcome in zip(group, isolation.run_tasks(tasks, timeout)):
             results.append(_from_outcome(check, outcome))
     return results
 

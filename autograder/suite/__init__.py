@@ -1,0 +1,1 @@
+"""The autograder's checks as a pytest suite: see test_checks.py."""

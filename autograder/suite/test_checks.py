@@ -1,0 +1,46 @@
+"""One pytest test per check, judging the submission named by --submission (the reference if none).
+
+    pytest --pyargs autograder.suite --submission release/02_activations/activations.ipynb
+"""
+import pytest
+
+from autograder.checks import ASSIGNMENT_OF, all_checks
+
+
+@pytest.fixture(scope="session")
+def namespace(request):
+    path = request.config.getoption("--submission")
+    if path is None:
+        from autograder.checks.base import REFERENCE
+
+        return dict(REFERENCE)
+    from autograder.submission import SubmissionError, load
+
+    try:
+        return load(path).namespace
+    except SubmissionError as exc:
+        pytest.exit(f"autograder: {exc}", returncode=2)
+
+
+def _selected(config):
+    wanted = config.getoption("--assignment") if config else None
+    if not wanted:
+        return list(all_checks())
+    from autograder.cli import resolve_assignment
+
+    assignment = resolve_assignment(wanted)
+    return [c for c in all_checks() if ASSIGNMENT_OF[c.function] == assignment]
+
+
+def pytest_generate_tests(metafunc):
+    if "check" in metafunc.fixturenames:
+        checks = _selected(metafunc.config)
+        metafunc.parametrize("check", checks, ids=[f"{ASSIGNMENT_OF[c.function]}-{c.id}" for c in checks])
+
+
+def test_check(check, namespace):
+    from autograder.judge import judge_checks
+
+    (result,) = judge_checks(namespace, [check])
+    if not result.passed:
+        pytest.fail(f"{check.function} \u2014 {check.title}\n{result.message}", pytrace=False)
