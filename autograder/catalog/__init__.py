@@ -34,6 +34,23 @@ class Variant:
     def id(self) -> str:
         return f"{self.function}.{self.name}"
 
+    def source(self) -> str:
+        """The variant as a learner would have written it: its functions' code, decorators removed,
+        each renamed to the API name it replaces (paste it into a stub or a .py file)."""
+        return "\n\n".join(_plain_source(fn, name) for name, fn in self.overrides.items()) + "\n"
+
+
+def _plain_source(fn: Callable, name: str) -> str:
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    node = tree.body[0]
+    node.decorator_list = []
+    node.name = name
+    return ast.unparse(node)
+
 
 _BUGS: list[Variant] = []
 _ALTERNATIVES: list[Variant] = []
