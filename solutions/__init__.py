@@ -1,0 +1,24 @@
+"""The reference implementation of the learner API (shared/spec/learner-api.md).
+
+The single truth every autograder check compares against: one module per assignment, every function
+re-exported here so that ``from solutions import softmax`` works. Pure NumPy, vectorised, never
+mutating its inputs, random only through an explicit ``rng``.
+"""
+from .images import flatten, normalize, one_hot
+from .activations import relu, relu_derivative, sigmoid, sigmoid_derivative, softmax
+from .loss import accuracy, cross_entropy, softmax_cross_entropy_grad
+from .initialisation import he_init, init_params
+from .backprop import backward, forward, numerical_gradient
+from .training import iterate_minibatches, sgd_step, train
+from .capstone import load_params, predict, save_params
+
+# In the order of the spec, assignment by assignment.
+__all__ = [
+    "flatten", "normalize", "one_hot",
+    "relu", "relu_derivative", "sigmoid", "sigmoid_derivative", "softmax",
+    "cross_entropy", "softmax_cross_entropy_grad", "accuracy",
+    "he_init", "init_params",
+    "forward", "backward", "numerical_gradient",
+    "iterate_minibatches", "sgd_step", "train",
+    "predict", "save_params", "load_params",
+]
