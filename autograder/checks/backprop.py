@@ -1,1 +1,407 @@
-CHECKS = []
+"""Checks for 05_backprop: forward, backward (judged through the learner's own forward, since the
+cache is theirs), numerical_gradient.
+
+Also home of `probe_check`, the check shape 05-07 use: a probe runs the learner's code on a case
+and turns what happened into an observation (a value, or a small dict of facts such as "x restored
+exactly"); a verdict judges the observation. The same probe replays each catalogued bug, so hints
+are matched on the facts, not on incidental details (which permutation a correct shuffle drew).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from autograder.checks.base import REFERENCE, Case, attempt, raised_failure
+from autograder.compare import Mismatch, Raised, describe, expect_array, expect_dict_of_arrays, same_output
+from autograder.core import Check, Failure, Namespace
+
+# ---------------------------------------------------------------------------------------------
+# probe -> observation -> verdict
+
+
+@dataclass(frozen=True)
+class Odd:
+    """An observation that is not the value asked for: `kind` says what went wrong, `text` shows it."""
+
+    kind: str
+    text: str = ""
+
+
+class Shown:
+    """A display-only part of an observation (numbers for the message): equal to any other Shown,
+    so bugs are matched on the facts beside it, not on incidental values."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, Shown)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Shown({self.value!r})"
+
+
+_WHERE = re.compile(r"\s*\(line \d+.*\)$")
+
+
+def same_observation(a, b) -> bool:
+    """Like `same_output`, but two exceptions match only if their messages do too (minus the
+    learner's line): a catalogued bug that raises must not claim every exception of that type."""
+    if isinstance(a, Raised) and isinstance(b, Raised):
+        return a.type_name == b.type_name and _WHERE.sub("", a.text) == _WHERE.sub("", b.text)
+    return same_output(a, b)
+
+
+def probe_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
+                probe: Callable[[Namespace, Case], Any], verdict: Callable[[Any, Any, Case], None], *,
+                points: int = 1, hidden: bool = False, uses: tuple[str, ...] = (),
+                reference: bool = False, describe_case: Callable[[Case], str] | None = None) -> Check:
+    """For each case: `observed = probe(ns, case)`; a `Raised` observation fails with the learner's
+    exception, anything else goes to `verdict(observed, expected, case)`, which raises Mismatch.
+    With `reference`, `expected = probe(REFERENCE, case)`, else None."""
+
+    def run(ns: Namespace):
+        for case in cases():
+            expected = None
+            if reference:
+                expected = probe(REFERENCE, case)
+                if isinstance(expected, (Raised, Odd)):  # pragma: no cover - a check author's mistake
+                    raise RuntimeError(f"the reference fails {function} on {case.name}: {expected}")
+
+            def replay(other, case=case):
+                return probe(other, case)
+
+            observed = probe(ns, case)
+            where = describe_case(case) if describe_case else case.describe(function)
+            if isinstance(observed, Raised):
+                failure = raised_failure(function, case, observed, replay)
+                failure.case, failure.same = where, same_observation
+                raise failure
+            try:
+                verdict(observed, expected, case)
+            except Mismatch as m:
+                raise Failure(m.summary, case=where, details=m.details, observed=observed, replay=replay,
+                              same=same_observation) from None
+
+    return Check(function, name, title, run, points, hidden, uses)
+
+
+def snapshot(value):
+    """A copy of what came back, so later calls cannot change the observation."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# consistent networks
+
+
+def network(sizes, n, seed, dtype=np.float64):
+    """(params, X, labels): He-scaled weights, small nonzero biases, inputs of unit scale and labels
+    in range, all from one seeded rng; the scales of a network part-way through training."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{k}"] = (rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)).astype(dtype)
+        params[f"b{k}"] = (0.1 * rng.standard_normal(fan_out)).astype(dtype)
+    X = rng.standard_normal((n, sizes[0])).astype(dtype)
+    labels = rng.integers(0, sizes[-1], size=n)
+    return params, X, labels
+
+
+def _net_case(label: str, sizes, n, seed, dtype=np.float64) -> Case:
+    """A case of (params, X, labels), read-only; its name says the architecture."""
+    name = f"{label}: layer sizes {list(sizes)}, {n} sample{'s' if n != 1 else ''}, {np.dtype(dtype).name}"
+    return Case(name, lambda: network(sizes, n, seed, dtype))
+
+
+# --- forward ---------------------------------------------------------------------------------
+
+
+def _forward_probe(ns, case):
+    (params, X, _labels), _ = case.arguments()
+    out = attempt(ns, "forward", (params, X))
+    if isinstance(out, Raised):
+        return out
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return Odd("not a pair", describe(out))
+    return snapshot(out[0])
+
+
+def _forward_verdict(observed, expected, case):
+    if isinstance(observed, Odd):
+        raise Mismatch(f"forward should return a pair (probs, cache), but it returned {observed.text}",
+                       ["end with `return probs, cache`: backward needs what forward computed on the way"])
+    dtype = case.make()[1].dtype
+    expect_array(expected, observed, what="probs (the first thing forward returns)", input_dtype=dtype)
+
+
+def _describe_forward(case):
+    return f"forward(params, X) on \u00ab{case.name}\u00bb"
+
+
+def _forward_cases():
+    return [
+        _net_case("one hidden layer", (4, 5, 3), 6, 11),
+        _net_case("two hidden layers", (5, 7, 6, 4), 8, 12),
+        _net_case("float32 network", (6, 8, 3), 5, 13, np.float32),
+    ]
+
+
+def _forward_hidden_cases():
+    return [
+        _net_case("three hidden layers", (3, 6, 5, 7, 4), 7, 14),
+        _net_case("a single sample", (4, 3, 5), 1, 15),
+        _net_case("no hidden layer (softmax regression)", (5, 3), 4, 16),
+    ]
+
+
+FORWARD = [
+    probe_check("forward", "probs", "returns (probs, cache) with the network's softmax probabilities",
+                _forward_cases, _forward_probe, _forward_verdict, points=2, reference=True,
+                describe_case=_describe_forward),
+    probe_check("forward", "any_depth", "any number of layers, and a single sample",
+                _forward_hidden_cases, _forward_probe, _forward_verdict, hidden=True, reference=True,
+                describe_case=_describe_forward),
+]
+
+# --- backward --------------------------------------------------------------------------------
+
+
+def _backward_probe(ns, case):
+    """forward (the learner's, or a bug's own) for the cache, then backward: the gradients.
+
+    When that forward is wrong, backward cannot be judged through it; it is then tried once on the
+    reference's cache (a dict {"A0": X, "Z1": ..., "A1": ..., ...}), and counts as right if it is
+    right there, so a mistake in forward costs forward's points only wherever that can be told."""
+    (params, X, labels), _ = case.arguments()
+    out = attempt(ns, "forward", (params, X))
+    if isinstance(out, Raised):
+        problem = Odd("forward raised", str(out))
+    elif not (isinstance(out, (tuple, list)) and len(out) == 2):
+        problem = Odd("forward is wrong", f"it returned {describe(out)}, not a pair (probs, cache)")
+    else:
+        try:
+            expect_array(REFERENCE["forward"](params, X)[0], out[0], what="its probs", input_dtype=X.dtype)
+            return snapshot(attempt(ns, "backward", (params, out[1], labels)))
+        except Mismatch as m:
+            problem = Odd("forward is wrong", m.summary)
+    probs, cache = REFERENCE["forward"](params, X)
+    grads = snapshot(attempt(ns, "backward", (params, cache, labels)))
+    try:
+        expect_dict_of_arrays(REFERENCE["backward"](params, cache, labels), grads, input_dtype=X.dtype)
+    except Mismatch:
+        return problem
+    return grads
+
+
+def _forward_first(observed):
+    if isinstance(observed, Odd):
+        raise Mismatch("backward is checked through your forward, which is wrong: fix forward first",
+                       [f"forward: {observed.text}" if observed.kind == "forward is wrong"
+                        else f"forward raised {observed.text}",
+                        "backward needs forward's cache, so it is judged with your own forward"])
+
+
+def _backward_verdict(observed, expected, case):
+    _forward_first(observed)
+    dtype = case.make()[1].dtype
+    expect_dict_of_arrays(expected, observed, what="grads", input_dtype=dtype)
+
+
+def _loss_of(params, X, labels):
+    return REFERENCE["cross_entropy"](REFERENCE["forward"](params, X)[0], labels)
+
+
+def central_differences(params, X, labels, h=1e-5):
+    """The gradient of the mean cross-entropy by central differences, entry by entry (float64)."""
+    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    X = np.asarray(X, dtype=np.float64)
+    grads = {}
+    for key, value in params.items():
+        grad = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            old = value[idx]
+            value[idx] = old + h
+            up = _loss_of(params, X, labels)
+            value[idx] = old - h
+            down = _loss_of(params, X, labels)
+            value[idx] = old
+            grad[idx] = (up - down) / (2 * h)
+        grads[key] = grad
+    return grads
+
+
+def _numerical_verdict(observed, expected, case):
+    _forward_first(observed)
+    params, X, labels = case.make()
+    numeric = central_differences(params, X, labels)
+    try:
+        expect_dict_of_arrays(numeric, observed, what="grads", rtol=1e-5, atol=1e-7)
+    except Mismatch as m:
+        raise Mismatch(m.summary, m.details + [
+            "the expected values are central differences (h=1e-5) of the mean cross-entropy of this network: "
+            "the loss itself says what its gradient is"]) from None
+
+
+def _describe_backward(case):
+    return f"forward(params, X), then backward(params, cache, labels) on \u00ab{case.name}\u00bb"
+
+
+def _backward_cases():
+    return [
+        _net_case("one hidden layer", (4, 5, 3), 6, 21),
+        _net_case("two hidden layers", (5, 7, 6, 4), 8, 22),
+        _net_case("float32 network", (6, 8, 3), 5, 23, np.float32),
+        _net_case("a single sample", (3, 4, 2), 1, 24),
+    ]
+
+
+def _backward_numeric_cases():
+    return [
+        _net_case("one hidden layer", (3, 4, 3), 5, 31),
+        _net_case("two hidden layers", (4, 6, 5, 3), 4, 32),
+        _net_case("three hidden layers", (3, 5, 4, 6, 2), 3, 33),
+    ]
+
+
+BACKWARD = [
+    probe_check("backward", "matches_reference",
+                "gradients of the mean cross-entropy: same keys, shapes and values as params (through your forward)",
+                _backward_cases, _backward_probe, _backward_verdict, points=3, uses=("forward",),
+                reference=True, describe_case=_describe_backward),
+    probe_check("backward", "central_differences",
+                "agrees with central differences of the loss, one to three hidden layers",
+                _backward_numeric_cases, _backward_probe, _numerical_verdict, points=2, hidden=True,
+                uses=("forward",), describe_case=_describe_backward),
+]
+
+# --- numerical_gradient ----------------------------------------------------------------------
+
+
+def _fx_case(name: str, build, **kwargs) -> Case:
+    """(f, x) built fresh for every call, f closing over that very x; x is writable. f is named
+    plainly "f", so a learner's error reads "f() takes 0 positional arguments"."""
+
+    def make():
+        f, x = build()
+        f.__name__ = f.__qualname__ = "f"
+        return f, x
+
+    return Case(name, make, kwargs, readonly=False)
+
+
+def _cubes(shape, seed, lo=0.5, hi=2.0):
+    def build():
+        x = np.random.default_rng(seed).uniform(lo, hi, shape)
+        return (lambda: float(np.sum(x ** 3))), x
+    return build
+
+
+def _quadratic(seed):
+    def build():
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal(4)
+        a = rng.standard_normal((4, 4))
+        c = rng.standard_normal(4)
+        return (lambda: float(x @ a @ x + c @ x)), x
+    return build
+
+
+def _net_loss(sizes, n, seed, key, as_array=False):
+    def build():
+        params, X, labels = network(sizes, n, seed)
+        x = params[key]
+        if as_array:  # f returns a 0-d array, not a float
+            return (lambda: np.asarray(_loss_of(params, X, labels))), x
+        return (lambda: _loss_of(params, X, labels)), x
+    return build
+
+
+def _sines(shape, seed):
+    def build():
+        x = np.random.default_rng(seed).standard_normal(shape)
+        return (lambda: np.sum(np.sin(x))), x
+    return build
+
+
+def _numgrad_probe(ns, case):
+    args, kwargs = case.arguments()
+    x = args[1]
+    before = x.copy()
+    got = attempt(ns, "numerical_gradient", args, kwargs)
+    if isinstance(got, Raised):
+        return got
+    if x.tobytes() == before.tobytes():
+        restored = "exactly"
+    elif np.allclose(x, before, rtol=1e-9, atol=1e-12):
+        restored = "almost"
+    else:
+        restored = "no"
+    return {"grad": snapshot(got), "restored": restored}
+
+
+def _numgrad_values(observed, expected, case):
+    expect_array(expected["grad"], observed["grad"], what="the numerical gradient")
+
+
+def _numgrad_restored(observed, expected, case):
+    if observed["restored"] == "no":
+        raise Mismatch("x was left changed: numerical_gradient must put every entry back after perturbing it",
+                       ["f reads x, so a leftover +h or -h shifts every later evaluation (and the caller's weights)"])
+    if observed["restored"] == "almost":
+        raise Mismatch("x was restored only approximately: some entries differ in their last bits",
+                       ["x + h - h is not always exactly x in floating point: save the entry before perturbing it "
+                        "and write that saved value back"])
+
+
+def _numgrad_cases():
+    return [
+        _fx_case("a quadratic f = x @ A @ x + c @ x, x of shape (4,)", _quadratic(41)),
+        _fx_case("f = sum(x**3), x of shape (2, 3)", _cubes((2, 3), 42)),
+        _fx_case("f = mean cross-entropy of a [4, 5, 3] network, x = its W1", _net_loss((4, 5, 3), 6, 43, "W1")),
+    ]
+
+
+def _restore_cases():
+    return [
+        _fx_case("f = sum(x**3), x of shape (3, 4) with awkward values", _cubes((3, 4), 44, 0.1, 3.0)),
+        _fx_case("f = mean cross-entropy of a [3, 4, 2] network, x = its W2", _net_loss((3, 4, 2), 5, 45, "W2")),
+    ]
+
+
+def _central_cases():
+    return [
+        _fx_case("f = sum(x**3) with h = 1e-3: central differences are exact up to h**2", _cubes((5,), 46), h=1e-3),
+        _fx_case("f = sum(x**3) with a large h = 0.1: the answer depends on h", _cubes((2, 2), 47), h=0.1),
+    ]
+
+
+def _shape_cases():
+    return [
+        _fx_case("f = sum(sin(x)), x of shape (2, 3, 2)", _sines((2, 3, 2), 48)),
+        _fx_case("f returns a 0-d array; x = b1 of a [3, 4, 2] network", _net_loss((3, 4, 2), 4, 49, "b1", True)),
+    ]
+
+
+NUMERICAL_GRADIENT = [
+    probe_check("numerical_gradient", "values", "central differences of f for each entry of x",
+                _numgrad_cases, _numgrad_probe, _numgrad_values, points=2, reference=True),
+    probe_check("numerical_gradient", "restores_x", "x is restored exactly (bit for bit) afterwards",
+                _restore_cases, _numgrad_probe, _numgrad_restored),
+    probe_check("numerical_gradient", "central_and_h", "uses central (not forward) differences with the given h",
+                _central_cases, _numgrad_probe, _numgrad_values, reference=True),
+    probe_check("numerical_gradient", "any_shape", "x of any shape, f returning a 0-d array",
+                _shape_cases, _numgrad_probe, _numgrad_values, hidden=True, reference=True),
+]
+
+CHECKS = FORWARD + BACKWARD + NUMERICAL_GRADIENT
+
