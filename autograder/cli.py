@@ -46,6 +46,12 @@ def cmd_demo(args) -> int:
     return main(keep=args.keep)
 
 
+def cmd_capstone(args) -> int:
+    from autograder.capstone import run_cli
+
+    return run_cli(args.model, args.submission, args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=None,
                        help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
     check.set_defaults(func=cmd_check)
+
+    capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
+    capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
+    capstone.add_argument("--submission", help="the notebook or .py file whose predict is also graded")
+    capstone.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    capstone.set_defaults(func=cmd_capstone)
 
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
