@@ -10,7 +10,26 @@ from .loss import accuracy, cross_entropy, softmax_cross_entropy_grad
 from .initialisation import he_init, init_params
 from .backprop import backward, forward, numerical_gradient
 from .training import iterate_minibatches, sgd_step, train
-from .capstone import load_params, predict, save_params
+
+# predict, save_params and load_params live in solutions.capstone, which is also a script
+# (`python -m solutions.capstone`). Importing it here eagerly would make runpy execute it twice and
+# warn, so it is imported on first use of one of its names (PEP 562) and then cached here.
+_LAZY = {"predict": "capstone", "save_params": "capstone", "load_params": "capstone"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 # In the order of the spec, assignment by assignment.
 __all__ = [

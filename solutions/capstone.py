@@ -5,7 +5,8 @@
 
 The trainer is the spec's network (Z_k = A_{k-1} W_k + b_k, ReLU, softmax, mean cross-entropy,
 He-normal init from ``init_params``) trained with a fused float32 loop: preallocated buffers,
-in-place operations, no gradient w.r.t. the input, SGD with momentum and a linear learning-rate decay.
+in-place operations, no gradient w.r.t. the input, SGD with momentum, weight decay and a linear
+learning-rate decay.
 Everything a second implementation needs to replicate it exactly (benchmarks/capstone.py does, in
 PyTorch) is in ``CONFIG`` and the documented order of random draws in ``train_capstone``.
 """
@@ -59,6 +60,18 @@ def load_params(path):
 
 INPUTS, CLASSES = 28 * 28, 10
 
+# The reference run, by name: what a second implementation (benchmarks/capstone.py, in PyTorch)
+# must copy to replicate it exactly. CapstoneConfig's defaults are these numbers.
+HIDDEN = 256          # one hidden ReLU layer: [784, HIDDEN, 10]
+EPOCHS = 8
+BATCH_SIZE = 128      # 60000 = 468 * 128 + 96: the last batch of each epoch has 96 rows
+LR = 0.1              # peak learning rate, decayed linearly to 0 over all steps (lr_at)
+MOMENTUM = 0.9        # torch.optim.SGD semantics: g += wd p; v = m v + g; p -= lr v
+WEIGHT_DECAY = 5e-4   # L2 on every parameter (weights and biases), as torch.optim.SGD applies it
+INPUT_MEAN = 0.1307   # MNIST training-set pixel mean and std after / 255, as fixed constants
+INPUT_STD = 0.3081
+SEED = 0
+
 
 @dataclass(frozen=True)
 class CapstoneConfig:
@@ -68,22 +81,24 @@ class CapstoneConfig:
     Input: pixels / 255 (``normalize``), then (x - input_mean) / input_std.
     Init: ``init_params([784, hidden, 10], rng)`` with rng = np.random.default_rng(seed): He normal
     W1 then W2 (float64 draws cast to float32), zero biases.
-    Data order: after the init, one ``rng.permutation(60000)`` per epoch; batches are consecutive
-    slices of it of ``batch_size`` rows, the last one smaller (60000 = 468 * 128 + 96).
-    Optimiser: SGD with momentum exactly as torch.optim.SGD(momentum=m, dampening=0, nesterov=False,
-    weight_decay=0): v = m * v + g; p -= lr * v, on every parameter, with v starting at 0.
+    Data order: after the init, one ``rng.permutation(N)`` per epoch; batches are consecutive
+    slices of it of ``batch_size`` rows, the last one smaller.
+    Optimiser: SGD with momentum and weight decay exactly as torch.optim.SGD(lr, momentum=m,
+    weight_decay=wd, dampening=0, nesterov=False) on every parameter: g = grad + wd * p;
+    v = m * v + g (v starts at 0); p -= lr * v.
     Schedule: lr_at(step) = lr * (1 - step / total_steps), step 0-based over all batches of all epochs
     (a linear decay to 0 that lets the last epochs settle into a minimum).
     """
 
-    hidden: int = 256
-    epochs: int = 12
-    batch_size: int = 128
-    lr: float = 0.1
-    momentum: float = 0.9
-    input_mean: float = 0.1307
-    input_std: float = 0.3081
-    seed: int = 0
+    hidden: int = HIDDEN
+    epochs: int = EPOCHS
+    batch_size: int = BATCH_SIZE
+    lr: float = LR
+    momentum: float = MOMENTUM
+    weight_decay: float = WEIGHT_DECAY
+    input_mean: float = INPUT_MEAN
+    input_std: float = INPUT_STD
+    seed: int = SEED
 
     @property
     def layer_sizes(self):
@@ -92,36 +107,28 @@ class CapstoneConfig:
 
 CONFIG = CapstoneConfig()
 
-# The same numbers as module constants, for a reader (or a PyTorch port) that wants them by name.
-HIDDEN = CONFIG.hidden
-EPOCHS = CONFIG.epochs
-BATCH_SIZE = CONFIG.batch_size
-LR = CONFIG.lr
-MOMENTUM = CONFIG.momentum
-INPUT_MEAN = CONFIG.input_mean
-INPUT_STD = CONFIG.input_std
-SEED = CONFIG.seed
 
-
-def prepare(images, config=CONFIG):
+def prepare(images, config=None):
     """uint8 (N, 28, 28) images -> float32 (N, 784): normalize, then standardise with fixed constants.
 
     Zero-mean, unit-variance inputs condition the first layer's gradient better than [0, 1] pixels.
     The constants are fixed numbers (the training set's pixel mean and std), never computed from
     the data being prepared, so train and test see the same transform.
     """
+    config = CONFIG if config is None else config
     X = normalize(flatten(np.asarray(images)))  # a fresh float32 array: safe to modify in place
     X -= np.float32(config.input_mean)
     X /= np.float32(config.input_std)
     return X
 
 
-def lr_at(step, total_steps, config=CONFIG):
+def lr_at(step, total_steps, config=None):
     """The learning rate for 0-based batch ``step`` of ``total_steps``: linear decay from lr to 0."""
+    config = CONFIG if config is None else config
     return config.lr * (1.0 - step / total_steps)
 
 
-def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, log=None):
+def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log=None):
     """Train the capstone network on prepared float32 X (N, 784) and int labels; (params, history).
 
     Random draws, in this order, from np.random.default_rng(config.seed): the initial weights
@@ -130,6 +137,7 @@ def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, l
     is given) and "seconds" (training time, evaluation excluded). ``log`` is called with one line per
     epoch when given.
     """
+    config = CONFIG if config is None else config
     X = np.ascontiguousarray(X, dtype=np.float32)
     labels = np.asarray(labels).astype(np.intp)
     n, d = X.shape
@@ -137,15 +145,22 @@ def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, l
         raise ValueError(f"labels must have shape ({n},), got {labels.shape}")
     B, H, C = config.batch_size, config.hidden, CLASSES
     rng = np.random.default_rng(config.seed)
-    params = {k: v.astype(np.float32) for k, v in init_params([d, H, C], rng).items()}
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    init = init_params([d, H, C], rng)
 
-    # Every buffer is allocated once; the loop below only writes into them.
-    P = [W1, b1, W2, b2]
-    grads = [np.empty_like(p) for p in P]
-    velocity = [np.zeros_like(p) for p in P]
-    step_buf = [np.empty_like(p) for p in P]
-    gW1, gb1, gW2, gb2 = grads
+    # All parameters live in one flat float32 buffer (and so do their gradients and velocities):
+    # params["W1"] etc. are views into it, so the momentum update is 4 NumPy calls per step on one
+    # array instead of 4 per parameter. Every buffer is allocated once; the loop only writes.
+    flat = np.empty(sum(v.size for v in init.values()), np.float32)
+    grad_flat, velocity, update = np.empty_like(flat), np.zeros_like(flat), np.empty_like(flat)
+    params, grads, offset = {}, {}, 0
+    for key, value in init.items():
+        view = slice(offset, offset + value.size)
+        params[key] = flat[view].reshape(value.shape)
+        params[key][...] = value
+        grads[key] = grad_flat[view].reshape(value.shape)
+        offset += value.size
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    gW1, gb1, gW2, gb2 = grads["W1"], grads["b1"], grads["W2"], grads["b2"]
     xb_full = np.empty((B, d), np.float32)
     A1_full = np.empty((B, H), np.float32)
     Z2_full = np.empty((B, C), np.float32)
@@ -153,6 +168,7 @@ def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, l
     mask_full = np.empty((B, H), bool)
     rows_full = np.arange(B)
     mu = np.float32(config.momentum)
+    wd = np.float32(config.weight_decay)
 
     batches = -(-n // B)
     total = batches * config.epochs
@@ -191,13 +207,14 @@ def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, l
             np.multiply(dZ1, mask, out=dZ1)
             np.matmul(xb.T, dZ1, out=gW1)
             dZ1.sum(axis=0, out=gb1)
-            # SGD with momentum (torch.optim.SGD semantics): v = mu v + g; p -= lr v
-            lr = np.float32(lr_at(step, total, config))
-            for p, g, v, s in zip(P, grads, velocity, step_buf):
-                v *= mu
-                v += g
-                np.multiply(v, lr, out=s)
-                p -= s
+            # SGD with momentum and weight decay (torch.optim.SGD): g += wd p; v = mu v + g; p -= lr v
+            if wd:
+                np.multiply(flat, wd, out=update)
+                grad_flat += update
+            velocity *= mu
+            velocity += grad_flat
+            np.multiply(velocity, np.float32(lr_at(step, total, config)), out=update)
+            flat -= update
             step += 1
         elapsed += time.perf_counter() - t0
         history["loss"].append(loss_sum / n)
@@ -209,7 +226,7 @@ def train_capstone(X, labels, config=CONFIG, *, X_test=None, labels_test=None, l
         if log is not None:
             log(line + f"  ({elapsed:.2f} s)")
     history["seconds"] = elapsed
-    return params, history
+    return {key: value.copy() for key, value in params.items()}, history  # plain, independent arrays
 
 
 def peak_rss_mb():
