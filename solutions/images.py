@@ -21,7 +21,9 @@ def normalize(images):
     float32 because it halves memory and doubles matmul speed at no cost in accuracy, and inputs of
     order 1 keep the He-initialised activations of order 1.
     """
-    return np.asarray(images).astype(np.float32) / np.float32(255)
+    out = np.asarray(images).astype(np.float32)  # always a fresh array, so dividing in place is safe
+    out /= np.float32(255)  # in place: no second full-size temporary (60,000 images = 188 MB)
+    return out
 
 
 def one_hot(labels, num_classes=10):
