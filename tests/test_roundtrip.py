@@ -1,0 +1,100 @@
+"""The real nbgrader round trip, in a temporary course with a SQLite gradebook.
+
+For every assignment in source/: generate_assignment, then nbgrader autogrades three students
+(the source notebook: full marks; the release untouched: zero, every failing cell saying what is
+not implemented yet; one catalogued bug pasted into one stub: exactly that function's points lost,
+its hint shown), then generate_feedback. Scores come from the gradebook. Run with -s to see how
+long each step took."""
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import pytest
+
+from autograder.capstone import CAPSTONE_POINTS
+from autograder.checks import ASSIGNMENTS, points_for
+from autograder.nbgrader_tools import NOT_IMPLEMENTED, REPO, Course, assignments, failing_test_cells
+
+IDS = assignments(REPO / "source")
+pytestmark = pytest.mark.skipif(not IDS, reason="source/ holds no notebooks yet")
+
+
+@pytest.fixture(scope="module")
+def course():
+    """Every assignment generated, its three students autograded and given feedback, once.
+
+    Submissions are graded a few at a time (Course.autograde_many, as the demo does);
+    test_one_call_grades_every_student checks the instructor's way, one call per assignment."""
+    with Course.temporary(IDS) as course:
+        course.check_kernels()
+        course.bugs, course.seconds, start = {}, {}, time.monotonic()
+        for a in IDS:
+            course.bugs[a] = course.release_with_three_students(a)
+        course.seconds["generate"] = time.monotonic() - start
+        course.autograde_many(IDS)
+        course.seconds["autograde"] = time.monotonic() - start - course.seconds["generate"]
+        for a in IDS:
+            course.generate_feedback(a)
+        course.seconds["total"] = time.monotonic() - start
+        yield course
+    print("\nround trip seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in course.seconds.items()))
+
+
+def _full(a):
+    """Every function's points, and the capstone's model grading."""
+    return sum(points_for(f) for f in ASSIGNMENTS[a]) + (CAPSTONE_POINTS if a == "07_capstone" else 0)
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_complete_submission_gets_full_marks(course, assignment):
+    score = course.scores(assignment)["complete"]
+    assert score.max_score == _full(assignment)
+    failing = failing_test_cells(course.autograded_notebook(assignment, "complete"))
+    assert score.score == score.max_score, f"failing cells of the source notebook: {failing}"
+    assert not failing
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_untouched_release_scores_zero_and_says_what_is_missing(course, assignment):
+    assert course.scores(assignment)["untouched"].score == 0
+    cells = course.cell_scores(assignment, "untouched")
+    failing = failing_test_cells(course.autograded_notebook(assignment, "untouched"))
+    assert sorted(failing) == sorted(cells)
+    assert {f"test_{f}" for f in ASSIGNMENTS[assignment]} <= set(cells)
+    for grade_id, text in failing.items():
+        # it names a stub still to fill in: its own function, or one it is checked through
+        # (backward through forward), or, for the capstone's model, what its training needed
+        assert NOT_IMPLEMENTED.search(text), f"{grade_id} says:\n{text}"
+        assert "Traceback" not in text, f"the learner sees a traceback:\n{text}"
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_one_pasted_bug_costs_exactly_its_function_and_shows_its_hint(course, assignment):
+    bug = course.bugs[assignment]
+    cells = course.cell_scores(assignment, "buggy")
+    lost = {g: s.max_score - s.score for g, s in cells.items() if s.score != s.max_score}
+    assert lost == {f"test_{bug.function}": points_for(bug.function)}, f"{bug.id} pasted"
+    assert course.scores(assignment)["buggy"].score == _full(assignment) - points_for(bug.function)
+    text = failing_test_cells(course.autograded_notebook(assignment, "buggy"))[f"test_{bug.function}"]
+    assert bug.hint in text, f"{bug.id}'s hint is not in the feedback:\n{text}"
+    assert "Traceback" not in text, f"the learner sees a traceback:\n{text}"
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_feedback_html_shows_the_hint(course, assignment):
+    page = course.feedback_html(assignment, "buggy")
+    assert page.is_file()
+    visible = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    assert course.bugs[assignment].hint in visible
+    for student in ("complete", "untouched"):
+        assert course.feedback_html(assignment, student).is_file()
+
+
+def test_one_call_grades_every_student(course):
+    """`nbgrader autograde <a>` as an instructor runs it (every student, one call) agrees."""
+    a = IDS[0]
+    before = course.scores(a)
+    course.autograde(a)
+    assert course.scores(a) == before
