@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder.checks import ASSIGNMENTS
-from autograder.nbgrader_tools import REPO, assignments, generate_release, nbgrader_meta, notebook_in
+from autograder.nbgrader_tools import REPO, assignments, generate_release, nbgrader_meta, notebook_in, output_text
 
 SOURCE, RELEASE = REPO / "source", REPO / "release"
 IDS = assignments(SOURCE)
@@ -104,12 +104,7 @@ def _release_texts() -> dict[str, tuple[set[str], str]]:
     texts = {}
     for path in sorted(p for p in RELEASE.rglob("*") if p.is_file()):
         if path.suffix == ".ipynb":
-            chunks = []
-            for c in nbformat.read(path, as_version=4).cells:
-                chunks.append(c.source)
-                for out in c.get("outputs", []):
-                    chunks += [out.get("text", ""), *map(str, out.get("data", {}).values()), *out.get("traceback", [])]
-            text = "\n".join(chunks)
+            text = "\n".join(f"{c.source}\n{output_text(c)}" for c in nbformat.read(path, as_version=4).cells)
         else:
             text = path.read_text(errors="replace")
         texts[str(path.relative_to(REPO))] = ({l.strip() for l in text.splitlines()}, text)
