@@ -27,7 +27,7 @@ from .images import flatten, normalize
 from .initialisation import init_params
 
 __all__ = ["predict", "save_params", "load_params",
-           "CapstoneConfig", "CONFIG", "prepare", "lr_at", "train_capstone", "main"]
+           "CapstoneConfig", "CONFIG", "standardise", "fold_standardisation", "lr_at", "train_capstone", "main"]
 
 
 def predict(params, X):
@@ -78,7 +78,10 @@ class CapstoneConfig:
     """Everything that defines a capstone training run; the defaults are the reference run.
 
     Network: [784, hidden, 10], ReLU, softmax, mean cross-entropy, float32 throughout.
-    Input: pixels / 255 (``normalize``), then (x - input_mean) / input_std.
+    Input: the course's convention, normalize(flatten(images)): float32 pixels / 255, (N, 784).
+    The trainer standardises each batch, (x - input_mean) * (1 / input_std) in float32, and folds
+    that transform into W1 and b1 before returning (fold_standardisation), so the returned params
+    take [0, 1] pixels like every other model in the course.
     Init: ``init_params([784, hidden, 10], rng)`` with rng = np.random.default_rng(seed): He normal
     W1 then W2 (float64 draws cast to float32), zero biases.
     Data order: after the init, one ``rng.permutation(N)`` per epoch; batches are consecutive
@@ -108,18 +111,34 @@ class CapstoneConfig:
 CONFIG = CapstoneConfig()
 
 
-def prepare(images, config=None):
-    """uint8 (N, 28, 28) images -> float32 (N, 784): normalize, then standardise with fixed constants.
+def standardise(X, config=None):
+    """(X - input_mean) / input_std as float32, computed as the trainer does it batch by batch.
 
-    Zero-mean, unit-variance inputs condition the first layer's gradient better than [0, 1] pixels.
-    The constants are fixed numbers (the training set's pixel mean and std), never computed from
-    the data being prepared, so train and test see the same transform.
+    The trainer learns on zero-mean, unit-variance inputs (better conditioned than [0, 1] pixels),
+    with fixed constants (the training set's pixel mean and std), never computed from the data at
+    hand. A port that standardises its data with this function sees bit-identical inputs.
     """
     config = CONFIG if config is None else config
-    X = normalize(flatten(np.asarray(images)))  # a fresh float32 array: safe to modify in place
+    X = np.array(X, dtype=np.float32)  # a copy: never modify the caller's array
     X -= np.float32(config.input_mean)
-    X /= np.float32(config.input_std)
+    X *= np.float32(1.0 / config.input_std)
     return X
+
+
+def fold_standardisation(params, config=None):
+    """Params for raw [0, 1] inputs from params trained on standardised ones: the same network.
+
+    ((x - m) / s) W1 + b1 = x (W1 / s) + (b1 - (m / s) 1^T W1), so the input transform folds into
+    the first layer exactly (up to rounding). The result follows the course's convention, the one the
+    grader uses: forward(params, normalize(flatten(images))).
+    """
+    config = CONFIG if config is None else config
+    mean, inv_std = float(np.float32(config.input_mean)), float(np.float32(1.0 / config.input_std))
+    W1 = params["W1"].astype(np.float64)
+    out = {key: np.array(value, copy=True) for key, value in params.items()}
+    out["W1"] = (W1 * inv_std).astype(params["W1"].dtype)
+    out["b1"] = (params["b1"] - mean * inv_std * W1.sum(axis=0)).astype(params["b1"].dtype)
+    return out
 
 
 def lr_at(step, total_steps, config=None):
@@ -129,13 +148,13 @@ def lr_at(step, total_steps, config=None):
 
 
 def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log=None):
-    """Train the capstone network on prepared float32 X (N, 784) and int labels; (params, history).
+    """Train the capstone network on X = normalize(flatten(images)) and int labels; (params, history).
 
     Random draws, in this order, from np.random.default_rng(config.seed): the initial weights
     (init_params), then one permutation of range(N) per epoch. history holds "loss" (mean training
     loss per epoch, as the model was during that epoch), "test_accuracy" (per epoch, when test data
     is given) and "seconds" (training time, evaluation excluded). ``log`` is called with one line per
-    epoch when given.
+    epoch when given. The returned params take [0, 1] inputs (see fold_standardisation).
     """
     config = CONFIG if config is None else config
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -168,6 +187,7 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     mask_full = np.empty((B, H), bool)
     rows_full = np.arange(B)
     mu = np.float32(config.momentum)
+    mean, inv_std = np.float32(config.input_mean), np.float32(1.0 / config.input_std)
     wd = np.float32(config.weight_decay)
 
     batches = -(-n // B)
@@ -185,6 +205,8 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
             xb, A1, Z2 = xb_full[:m], A1_full[:m], Z2_full[:m]
             dZ1, mask, rows = dZ1_full[:m], mask_full[:m], rows_full[:m]
             np.take(X, idx, axis=0, out=xb)
+            xb -= mean  # standardise the batch (what standardise() does to the whole set)
+            xb *= inv_std
             y = labels[idx]
             # forward: A1 = relu(xb W1 + b1), Z2 = A1 W2 + b2, softmax in place
             np.matmul(xb, W1, out=A1)
@@ -220,13 +242,14 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
         history["loss"].append(loss_sum / n)
         line = f"epoch {epoch + 1:2d}/{config.epochs}  loss {loss_sum / n:.4f}"
         if X_test is not None:
-            acc = float(np.mean(predict(params, X_test) == np.asarray(labels_test)))
+            acc = float(np.mean(predict(fold_standardisation(params, config), X_test)
+                                == np.asarray(labels_test)))
             history["test_accuracy"].append(acc)
             line += f"  test accuracy {acc:.4f}"
         if log is not None:
             log(line + f"  ({elapsed:.2f} s)")
     history["seconds"] = elapsed
-    return {key: value.copy() for key, value in params.items()}, history  # plain, independent arrays
+    return fold_standardisation(params, config), history  # plain arrays, for [0, 1] inputs
 
 
 def peak_rss_mb():
@@ -251,7 +274,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     train_images, train_labels = load_mnist("train")
     test_images, test_labels = load_mnist("test")
-    X, X_test = prepare(train_images, config), prepare(test_images, config)
+    X, X_test = normalize(flatten(train_images)), normalize(flatten(test_images))
     load_s = time.perf_counter() - t0
     print(f"data: {len(X)} training / {len(X_test)} test images, loaded in {load_s:.2f} s")
     print(f"config: {config}")
