@@ -51,27 +51,23 @@ def main(keep: bool = False) -> int:
     except (NbgraderError, KernelError, LookupError) as exc:
         print(f"demo: {exc}")
         return 1
-    rows = [(a, bugs[a], graded[a][0]) for a in ids]
-    feedback = [(a, bugs[a], graded[a][1]) for a in ids]
-    problems = [p for row in rows for p in _problems(*row)]
-
     print()
-    print(_table(rows))
-    for a, bug, cells in feedback:
+    print(_table([(a, bugs[a], graded[a][0]) for a in ids]))
+    for a in ids:
         print()
-        print(f"--- feedback for buggy/{a} ({bug.id} pasted into {bug.function}) ---")
-        for grade_id, text in cells.items():
+        print(f"--- feedback for buggy/{a} ({bugs[a].id} pasted into {bugs[a].function}) ---")
+        for grade_id, text in graded[a][1].items():
             print(f"[{grade_id}]")
             print(textwrap.indent(text, "  "))
     print()
-    took = time.monotonic() - start
+    problems = [p for a in ids for p in _problems(a, bugs[a], graded[a][0])]
     if problems:
         print("demo: the scores are not what they should be:")
         for p in problems:
             print(f"  - {p}")
         return 1
-    print(f"demo: every score is as expected ({len(rows)} assignment(s), {len(rows) * len(STUDENTS)} "
-          f"submissions graded by nbgrader in {took:.0f} s)")
+    print(f"demo: every score is as expected ({len(ids)} assignment(s), {len(ids) * len(STUDENTS)} "
+          f"submissions graded by nbgrader in {time.monotonic() - start:.0f} s)")
     return 0
 
 
