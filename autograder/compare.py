@@ -74,7 +74,7 @@ def describe_input(value) -> str:
     """An input argument as the feedback shows it: arrays by dtype and shape, small things in full."""
     if isinstance(value, np.ndarray):
         if value.size <= 6:
-            return f"{value.dtype} array {np.array2string(value, precision=4, separator=', ')}"
+            return f"{value.dtype} array " + np.array2string(value, precision=4, separator=", ", max_line_width=10**6).replace("\n", "")
         return f"{value.dtype} array of shape {value.shape}"
     if isinstance(value, dict):
         inner = ", ".join(f"{k}: {describe_input(v)}" for k, v in list(value.items())[:6])

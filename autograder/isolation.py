@@ -110,7 +110,10 @@ def _run_forked(tasks: Sequence[Callable[[], object]], timeout: float) -> list[O
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # already collected by _death_reason
+            pass
     return outcomes
 
 

@@ -1,0 +1,130 @@
+"""`python -m autograder check`: full marks for the reference, one bug costs one function, exit codes."""
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import solutions
+from autograder import catalog
+from autograder.checks import ASSIGNMENTS, points_for
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "autograder" / "examples" / "submission_with_mistakes.py"
+
+
+def reference_source() -> str:
+    """The whole reference as one learner-style file."""
+    parts = ["import numpy as np", "import os", ""]
+    for name in solutions.__all__:
+        parts.append(textwrap.dedent(inspect.getsource(getattr(solutions, name))))
+    helpers = _reference_helpers()
+    return "\n\n".join(parts[:2] + helpers + parts[3:]) + "\n"
+
+
+def _reference_helpers() -> list[str]:
+    """Module-level helpers the reference functions use (anything not in the API, defined in solutions)."""
+    import types
+
+    seen, out = set(), []
+    for name in solutions.__all__:
+        module = inspect.getmodule(getattr(solutions, name))
+        for attr, value in vars(module).items():
+            if attr in solutions.__all__ or attr.startswith("__") or attr in seen:
+                continue
+            if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
+                seen.add(attr)
+                out.append(textwrap.dedent(inspect.getsource(value)))
+            elif isinstance(value, (int, float, str, tuple)) and attr.isupper():
+                seen.add(attr)
+                out.append(f"{attr} = {value!r}")
+    return out
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def reference_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ref") / "reference_copy.py"
+    path.write_text(reference_source())
+    return path
+
+
+def test_reference_copy_gets_full_marks(reference_file):
+    proc = run_cli("check", reference_file, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["score"] == report["max_score"] > 0
+    assert all(r["passed"] for r in report["results"])
+    assert set(report) >= {"submission", "score", "max_score", "results"}
+    assert set(report["results"][0]) == {"assignment", "function", "check", "passed", "points", "max_points", "message"}
+
+
+def test_one_catalogued_bug_costs_only_its_function(reference_file, tmp_path):
+    bug = next(b for b in catalog.bugs("softmax"))
+    source = reference_file.read_text() + "\n\n" + bug.source()
+    path = tmp_path / "one_bug.py"
+    path.write_text(source)
+    proc = run_cli("check", path, "--json")
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    lost = report["max_score"] - report["score"]
+    assert {r["function"] for r in report["results"] if not r["passed"]} == {"softmax"}
+    assert 0 < lost <= points_for("softmax")
+    text = run_cli("check", path).stdout
+    assert bug.hint in text.replace("\n          ", " ") or bug.hint[:60] in text
+
+
+def test_missing_functions_are_reported_not_crashed(tmp_path):
+    path = tmp_path / "partial.py"
+    path.write_text("import numpy as np\n\ndef relu(z):\n    return np.maximum(z, 0)\n")
+    proc = run_cli("check", path, "--assignment", "02")
+    assert proc.returncode == 1
+    assert "relu_derivative is missing" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_syntax_error_is_unusable_and_names_the_line(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("import numpy as np\n\ndef relu(z)\n    return z\n")
+    proc = run_cli("check", path)
+    assert proc.returncode == 2
+    assert "line 3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unreadable_submission_is_unusable(tmp_path):
+    assert run_cli("check", tmp_path / "nope.py").returncode == 2
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json")
+    proc = run_cli("check", bad)
+    assert proc.returncode == 2 and "not a valid notebook" in proc.stderr
+
+
+def test_notebook_submission_runs_code_cells_in_order(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# my work"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np"),
+        nbformat.v4.new_code_cell("def relu(z):\n    return np.maximum(z, 0)"),
+        nbformat.v4.new_code_cell("from autograder import check\ncheck('relu')"),
+    ]
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(nb, path)
+    proc = run_cli("check", path, "--assignment", "02_activations", "--json")
+    report = json.loads(proc.stdout)
+    relu = [r for r in report["results"] if r["function"] == "relu"]
+    assert relu and all(r["passed"] for r in relu)
+    assert any(not r["passed"] for r in report["results"] if r["function"] == "softmax")
+
+
+def test_example_submission_shows_real_feedback():
+    proc = run_cli("check", EXAMPLE)
+    assert proc.returncode == 1
+    assert "hint:" in proc.stdout
+    assert "Feedback" in proc.stdout
