@@ -10,8 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_cli import reference_source  # noqa: E402  (the reference as one learner-style file)
+from autograder.reference_file import reference_source
 
 
 def main() -> None:

@@ -11,37 +11,10 @@ import pytest
 
 import solutions
 from autograder import catalog
+from autograder.reference_file import reference_source
 from autograder.checks import ASSIGNMENTS, points_for
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "autograder" / "examples" / "submission_with_mistakes.py"
-
-
-def reference_source() -> str:
-    """The whole reference as one learner-style file."""
-    parts = ["import numpy as np", "import os", ""]
-    for name in solutions.__all__:
-        parts.append(textwrap.dedent(inspect.getsource(getattr(solutions, name))))
-    helpers = _reference_helpers()
-    return "\n\n".join(parts[:2] + helpers + parts[3:]) + "\n"
-
-
-def _reference_helpers() -> list[str]:
-    """Module-level helpers the reference functions use (anything not in the API, defined in solutions)."""
-    import types
-
-    seen, out = set(), []
-    for name in solutions.__all__:
-        module = inspect.getmodule(getattr(solutions, name))
-        for attr, value in vars(module).items():
-            if attr in solutions.__all__ or attr.startswith("__") or attr in seen:
-                continue
-            if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
-                seen.add(attr)
-                out.append(textwrap.dedent(inspect.getsource(value)))
-            elif isinstance(value, (int, float, str, tuple)) and attr.isupper():
-                seen.add(attr)
-                out.append(f"{attr} = {value!r}")
-    return out
 
 
 def run_cli(*args, cwd=None):
