@@ -18,26 +18,42 @@ def resolve_assignment(name: str) -> str:
 
 
 def cmd_check(args) -> int:
-    from autograder.judge import judge
+    from autograder.judge import judge_submission
     from autograder.report import json_report, text_report
-    from autograder.submission import SubmissionError, load
+    from autograder.sandbox.launch import SandboxUnavailable
+    from autograder.submission import SubmissionError, read_submission
 
     try:
-        sub = load(args.submission)
+        blocks = read_submission(args.submission)
     except SubmissionError as exc:
-        if args.json:
-            import json
-            print(json.dumps({"submission": args.submission, "error": str(exc)}))
-        else:
-            print(f"autograder: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return unusable(args, str(exc))
     functions = None
     if args.assignment:
         functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
-    results = judge(sub.namespace, functions, hidden=False if args.public else None, timeout=args.timeout)
-    report = json_report if args.json else text_report
-    sys.stdout.write(report(args.submission, results, sub.notes))
-    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAIL
+    try:
+        verdicts = judge_submission([b.as_dict() for b in blocks], functions, hidden=False if args.public else None,
+                                    timeout=args.timeout, require_sandbox=args.require_sandbox)
+    except SandboxUnavailable as exc:
+        return unusable(args, f"--require-sandbox: {exc}")
+    where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
+    if args.json:
+        out = json_report(args.submission, verdicts.results, verdicts.notes, isolation=verdicts.isolation,
+                          detail=verdicts.detail, flags=verdicts.flags)
+    else:
+        out = text_report(args.submission, verdicts.results, verdicts.notes, isolation=where, flags=verdicts.flags)
+    sys.stdout.write(out)
+    return EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
+
+
+def unusable(args, message: str) -> int:
+    """A submission (or set-up) that cannot be graded at all: say why, exit 2."""
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"submission": getattr(args, "submission", None), "error": message}))
+    else:
+        print(f"autograder: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE
 
 
 def cmd_demo(args) -> int:
@@ -49,7 +65,7 @@ def cmd_demo(args) -> int:
 def cmd_capstone(args) -> int:
     from autograder.capstone import run_cli
 
-    return run_cli(args.model, args.submission, args.json)
+    return run_cli(args.model, args.submission, args.json, args.require_sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,12 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--public", action="store_true", help="run only the checks learners see in notebooks")
     check.add_argument("--timeout", type=float, default=None,
                        help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
+    check.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade unless learner code runs in the bubblewrap sandbox")
     check.set_defaults(func=cmd_check)
 
     capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
     capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
     capstone.add_argument("--submission", help="the notebook or .py file whose predict is also graded")
     capstone.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    capstone.add_argument("--require-sandbox", action="store_true",
+                          help="refuse to grade unless the submission's code runs in the bubblewrap sandbox")
     capstone.set_defaults(func=cmd_capstone)
 
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
