@@ -68,6 +68,30 @@ def cmd_capstone(args) -> int:
     return run_cli(args.model, args.submission, args.json, args.require_sandbox)
 
 
+def cmd_audit(args) -> int:
+    from pathlib import Path
+
+    from autograder.nbgrader_grading import audit
+
+    root = Path(args.course).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        print(f"autograder: {root} is not an nbgrader course (no nbgrader_config.py); give it with --course",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    assignment = resolve_assignment(args.assignment)
+    try:
+        judged, disagreements = audit(root, assignment, require_sandbox=args.require_sandbox)
+    except Exception as exc:  # no gradebook, no such assignment in it: say which
+        print(f"autograder: cannot audit {assignment} in {root}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} re-judged in the sandbox, "
+          f"{len(disagreements)} disagreement{'s' if len(disagreements) != 1 else ''} with the gradebook")
+    for d in disagreements:
+        recorded = "missing" if d.gradebook is None else f"{d.gradebook:g}"
+        print(f"  {d.student:<20} {d.grade_id:<32} gradebook {recorded:>6}   judge {d.judge:g}")
+    return EXIT_FAIL if disagreements else EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     capstone.add_argument("--require-sandbox", action="store_true",
                           help="refuse to grade unless the submission's code runs in the bubblewrap sandbox")
     capstone.set_defaults(func=cmd_capstone)
+
+    audit = sub.add_parser("audit", help="re-judge every autograded submission in the sandbox; list disagreements "
+                                          "with the gradebook")
+    audit.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
+    audit.add_argument("--course", default=".", help="the nbgrader course folder (default: here)")
+    audit.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to judge unless learner code runs in the bubblewrap sandbox")
+    audit.set_defaults(func=cmd_audit)
 
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")

@@ -73,6 +73,12 @@ def _notebook_blocks(path: Path, text: str, run_skipped: bool = False) -> list[B
         raise SubmissionError(f"{path}: not a valid notebook ({exc}). Was it saved completely?") from None
     if not isinstance(cells, list):
         raise SubmissionError(f"{path}: not a valid notebook (its cells are not a list). Was it saved completely?")
+    return notebook_blocks(cells, path.name, run_skipped=run_skipped)
+
+
+def notebook_blocks(cells: list, name: str, *, run_skipped: bool = False) -> list[Block]:
+    """A block per code cell the checker runs: not test cells (the checker is the test), not cells
+    tagged skip-check unless `run_skipped`."""
     blocks = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -88,7 +94,7 @@ def _notebook_blocks(path: Path, text: str, run_skipped: bool = False) -> list[B
         source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else source
         if not isinstance(source, str):
             continue
-        blocks.append(Block(f"cell {number}", f"<{path.name} cell {number}>", _strip_magics(source)))
+        blocks.append(Block(f"cell {number}", f"<{name} cell {number}>", _strip_magics(source)))
     return blocks
 
 

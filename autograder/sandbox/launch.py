@@ -24,6 +24,9 @@ class Sandboxed:
 
 
 def launch(argv, *, workdir: Path, readable=(), hidden=(), pass_fds=(), env=None, require_sandbox=False, **kw):
+    import os
+    if require_sandbox or os.environ.get("BACKPROP_KIT_SANDBOX") == "bubblewrap":
+        raise SandboxUnavailable("placeholder launcher")
     proc = subprocess.Popen(argv, cwd=workdir, env=dict(env or {}), pass_fds=tuple(pass_fds),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -32,3 +35,10 @@ def launch(argv, *, workdir: Path, readable=(), hidden=(), pass_fds=(), env=None
 
 class SandboxUnavailable(RuntimeError):
     pass
+
+
+ISOLATION_LEVELS = ("bubblewrap", "process")
+
+
+def probe():
+    return ("process", "plain subprocess (placeholder)")

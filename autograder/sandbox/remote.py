@@ -93,12 +93,14 @@ class Sandbox:
     """One worker process holding one submission. Not thread-safe; one check at a time."""
 
     def __init__(self, blocks: Sequence[dict], names: Sequence[str], reference: Mapping[str, Callable], *,
-                 require_sandbox: bool = False, load_timeout: float = LOAD_TIMEOUT, env: Mapping | None = None):
+                 require_sandbox: bool = False, load_timeout: float = LOAD_TIMEOUT, block_timeout: float | None = None,
+                 env: Mapping | None = None):
         self.blocks = list(blocks)
         self.names = list(names)
         self.reference = reference
         self.require_sandbox = require_sandbox
         self.load_timeout = load_timeout
+        self.block_timeout = block_timeout or BLOCK_TIMEOUT
         self.env = dict(env or {})
         self.isolation, self.detail = "", ""
         self.notes: list[str] = []
@@ -143,7 +145,7 @@ class Sandbox:
         self._deadline = time.monotonic() + self.load_timeout
         try:
             header, _ = self._exchange(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
-                                                  "block_timeout": BLOCK_TIMEOUT}, []))
+                                                  "block_timeout": self.block_timeout}, []))
         except LearnerCrash as crash:
             if not self._loaded_once:
                 self.notes.append(f"loading stopped: {crash.reason}")
