@@ -194,6 +194,8 @@ class Worker:
     def call(self, header, blobs) -> bytes:
         function = header["function"]
         stand_ins = header.get("stand_ins", [])
+        if header.get("fresh"):  # the first call of a check: nothing kept from the one before
+            self.kept.clear()
         decoder = wire.Decoder(blobs, resolve_handle=self._resolve, remote=self._judge_callable)
         args = decoder.decode(header["values"]["args"])
         kwargs = decoder.decode(header["values"]["kwargs"])
@@ -329,9 +331,10 @@ class Worker:
         """Ask the judge to run `target`; the caller's arguments (the ones this call was given)
         travel with it, so a function of the judge sees them as they are now."""
         printed, count = self.out.take()
-        call_args = getattr(self, "_call_args", ((), {}))
-        payload = self._reply("callback", {"target": target, "printed": printed, "printed_chars": count},
-                              {"args": args, "kwargs": kwargs, "call_args": call_args})
+        values = {"args": args, "kwargs": kwargs}
+        if target[0] == "fn":  # a function of the judge may read the call's arguments: send them as they are now
+            values["call_args"] = getattr(self, "_call_args", ((), {}))
+        payload = self._reply("callback", {"target": target, "printed": printed, "printed_chars": count}, values)
         self.send(payload)
         try:
             header, blobs = wire.unpack(wire.read_frame(self.read_fd))
