@@ -10,7 +10,7 @@ from typing import Iterable, MutableMapping
 
 import numpy as np
 
-from autograder import catalog, isolation
+from autograder import catalog, diagnose, isolation
 from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
 from autograder.checks.base import REFERENCE
 from autograder.core import Check, Failure, Result
@@ -38,6 +38,8 @@ def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | No
         tasks = [lambda c=c: _run_check(ns, c) for c in group]
         for check, outcome in zip(group, isolation.run_tasks(tasks, timeout)):
             results.append(_from_outcome(check, outcome))
+        # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
+        results[-len(group):] = diagnose.reconcile(results[-len(group):])
     return results
 
 
@@ -126,6 +128,9 @@ def _hint(failure: Failure, function: str) -> str:
                     return bug.hint
             except Exception:  # a bug that cannot even run this case does not match it
                 continue
+    # diagnosis by relation (autograder/diagnose.py): no catalogued bug reproduces the observation
+    if not failure.hint:
+        return diagnose.for_failure(failure, function, REFERENCE)
     return failure.hint
 
 
