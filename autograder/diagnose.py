@@ -71,7 +71,7 @@ def phrase(found: list[Relation]) -> str:
     if len(texts) == 1:
         return PREFIX + texts[0]
     if len(texts) == 2:
-        return PREFIX + "two explanations fit this case: " + texts[0] + "; or " + texts[1]
+        return PREFIX + _TWO + texts[0] + "; or " + texts[1]
     return ""
 
 
@@ -135,10 +135,21 @@ def is_relational(hint: str) -> bool:
     return hint.startswith(PREFIX)
 
 
+_TWO = "two explanations fit this case: "
+
+
+def _parts(hint: str) -> dict[str, str]:
+    """The explanations in a relational hint, by their words with the case's numbers blanked out."""
+    body = hint[len(PREFIX):]
+    texts = body[len(_TWO):].split("; or ") if body.startswith(_TWO) else [body]
+    return {_shape_of(t): t for t in texts}
+
+
 def reconcile(results: list) -> list:
-    """The cross-case rule on the results of one or more functions: a relational hint stays only when
-    every failing check of its function got the same relation (the same words up to this case's
-    numbers); otherwise it becomes the compare-by-hand advice. Results are returned in order."""
+    """The cross-case rule, on the results of one or more functions: an explanation stays only if it
+    fits every failing check of its function (the same words, up to the numbers of each case); each
+    check then shows the explanations all its function's failures share (one, or two said briefly).
+    Where none is shared, the relational hints become the compare-by-hand advice."""
     out = list(results)
     by_function: dict[str, list[int]] = {}
     for i, r in enumerate(out):
@@ -148,14 +159,22 @@ def reconcile(results: list) -> list:
         relational = [i for i in idx if is_relational(out[i].hint)]
         if not relational:
             continue
-        shapes = {_shape_of(out[i].hint) if is_relational(out[i].hint) else None for i in idx}
-        if len(shapes) == 1:
-            continue
+        common = None
+        if len(relational) == len(idx):
+            for i in idx:
+                keys = set(_parts(out[i].hint))
+                common = keys if common is None else common & keys
         for i in relational:
             r = out[i]
-            advice = (f"no single relation to the expected values fits every failing check of {function}: "
-                      f"print your result beside the expected one for the smallest case shown, entry by entry")
-            out[i] = dataclasses.replace(r, hint=advice, message=r.message.replace(r.hint, advice))
+            parts = _parts(r.hint)
+            if common and len(common) <= 2:
+                kept = [t for k, t in parts.items() if k in common]
+                hint = PREFIX + (kept[0] if len(kept) == 1 else _TWO + "; or ".join(kept))
+            else:
+                hint = (f"no single relation to the expected values fits every failing check of {function}: "
+                        f"print your result beside the expected one for the smallest case shown, entry by entry")
+            if hint != r.hint:
+                out[i] = dataclasses.replace(r, hint=hint, message=r.message.replace(r.hint, hint))
     return out
 
 
@@ -197,7 +216,7 @@ def _view(function, expected, observed, inputs):
         for key in expected:
             if key in observed and not _numeric(expected[key]) and not _equal_plain(expected[key], observed[key]):
                 return None, None, {}
-        exp = {k: v for k, v in expected.items() if _numeric(v) and k in observed}
+        exp = _Facts({k: v for k, v in expected.items() if _numeric(v) and k in observed})
         obs = {k: observed[k] for k in exp}
         if len(exp) == 1:
             (k,) = exp
@@ -205,7 +224,9 @@ def _view(function, expected, observed, inputs):
         return (exp, obs, {}) if exp else (None, None, {})
     if isinstance(expected, tuple) and isinstance(observed, tuple) and len(expected) == len(observed) \
             and not _is_summary(expected):
-        pairs = [(e, o) for e, o in zip(expected, observed) if not _equal_plain(e, o)]
+        # warnings (tuples of strings) aside, relate the one numeric part that differs
+        pairs = [(e, o) for e, o in zip(expected, observed) if not _equal_plain(e, o)
+                 and not (_strings(e) and _strings(o))]
         if len(pairs) == 1 and _numeric(pairs[0][0]):
             return pairs[0][0], pairs[0][1], {}
         if function not in ("he_init", "init_params"):
@@ -215,6 +236,14 @@ def _view(function, expected, observed, inputs):
 
 class _Steps(dict):
     """The moves of an update (new - old per key): relations are said about the steps."""
+
+
+class _Facts(dict):
+    """The numeric facts of a probe (counts, lengths): relations are said without their internal names."""
+
+
+def _strings(x) -> bool:
+    return isinstance(x, tuple) and all(isinstance(v, str) for v in x)
 
 
 def _numeric(x) -> bool:
@@ -326,6 +355,14 @@ def _known(function: str, inputs: Mapping[str, Any]) -> dict[str, tuple[np.ndarr
             for key, entry in value.items():
                 if isinstance(entry, np.ndarray) and entry.dtype.kind == "f":
                     known[f"{name}[{key!r}]"] = (entry.astype(float), f"{name}[{key!r}]")
+    z = inputs.get("z")
+    if function in ("relu_derivative", "sigmoid_derivative", "sigmoid") and isinstance(z, np.ndarray) \
+            and z.dtype.kind == "f":
+        zf = z.astype(float)
+        with np.errstate(all="ignore"):
+            s = 0.5 * (1 + np.tanh(0.5 * zf))
+        known["relu(z)"] = (np.maximum(zf, 0), "the ReLU of z, not its slope")
+        known["sigmoid(z)"] = (s, "the sigmoid of z")
     if function in ("softmax_cross_entropy_grad",) and isinstance(inputs.get("logits"), np.ndarray):
         z = inputs["logits"].astype(float)
         e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -356,8 +393,15 @@ def _relate(exp, obs, qs: list[Quantity], known, function, inputs) -> list[Relat
     if not (np.isfinite(e).all() and np.isfinite(o).all()):
         return []
     rtol = 1e-4 if (np.asarray(exp).dtype == np.float32 or np.asarray(obs).dtype == np.float32) else 1e-6
+    if not np.any(o) and np.any(e):
+        return [Relation("zero", "every entry is 0 where the expected values are not: is the result computed at "
+                                 "all (an array of zeros never filled in, a step never taken, a multiplication by 0)?")]
     found = _ratio(e, o, qs, rtol)
     found += _arrangement(e, o, rtol)
+    if not found:
+        found += _complement(e, o, rtol)
+    if not found:
+        found += _equals_known(o, known, rtol)
     if not found:
         found += _difference(e, o, qs, known, rtol)
     if not found:
@@ -370,24 +414,37 @@ def _close(a, b, rtol) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=rtol * 1e-3 * max(scale, 1e-300)))
 
 
+def _times(r: float) -> str:
+    """'4 times too large' / '4 times too small' for a ratio observed / expected."""
+    return f"{_n(r)} times too large" if r > 1 else f"{_n(1 / r)} times too small"
+
+
 def _factors(qs: list[Quantity]) -> list[tuple[float, str, str]]:
-    """(ratio, key, words) for every named factor an answer may be off by."""
+    """(ratio observed / expected, key, words) for every named factor an answer may be off by."""
     out = []
     for q in qs:
         v = q.value
-        out.append((1 / v, f"1/{q.symbol}",
-                    f"{_n(v)} times too small, and {_n(v)} is {q.what}: look for an extra division by "
-                    f"{q.symbol} (or a mean where a sum belongs)"))
-        out.append((v, q.symbol,
-                    f"{_n(v)} times too large, and {_n(v)} is {q.what}: is a division by {q.symbol} missing "
-                    f"(a sum where a mean belongs)?"))
-        if q.symbol in ("N", "C", "D", "len(z)", "batch_size", "num_classes") or q.symbol.startswith("len("):
-            for k in FIXED:
-                if k != v:
-                    out.append((v / k, f"{q.symbol}/fixed",
-                                f"what dividing by {k} instead of by {q.symbol} = {_n(v)} gives ({q.what}): is "
-                                f"the number {k} written in your code where {q.symbol} belongs? It must follow "
-                                f"the input"))
+        size = v > 1 and float(v).is_integer()
+        out.append((1 / v, f"/{q.symbol}",
+                    f"{_times(1 / v)}, and {_n(v)} is {q.what}: your result is divided by {q.symbol} once too "
+                    f"often, or a multiplication by {q.symbol} is missing" + (" (a mean where a sum belongs?)"
+                                                                               if size else "")))
+        out.append((v, f"*{q.symbol}",
+                    f"{_times(v)}, and {_n(v)} is {q.what}: your result is multiplied by {q.symbol} once too "
+                    f"often, or a division by {q.symbol} is missing" + (" (a sum where a mean belongs?)"
+                                                                         if size else "")))
+    sizes = [q for q in qs if q.value > 1 and float(q.value).is_integer() and "*" not in q.symbol]
+    for a, b in itertools.permutations(sizes, 2):
+        if a.value != b.value:
+            out.append((a.value / b.value, f"{b.symbol}-for-{a.symbol}",
+                        f"what dividing by {b.symbol} = {_n(b.value)} instead of by {a.symbol} = {_n(a.value)} gives: "
+                        f"is {b.what} used where {a.symbol} belongs?"))
+    for q in sizes:
+        for k in FIXED:
+            if k != q.value:
+                out.append((q.value / k, f"{q.symbol}/fixed",
+                            f"what dividing by {k} instead of by {q.symbol} = {_n(q.value)} gives ({q.what}): is "
+                            f"the number {k} written in your code where {q.symbol} belongs? It must follow the input"))
     out.append((2.0, "2", "twice as large as expected: is something counted twice, or a factor 1/2 missing?"))
     out.append((0.5, "1/2", "half of what is expected: is something divided by 2 that should not be, or a "
                             "term counted once where it belongs twice?"))
@@ -414,18 +471,19 @@ def _ratio(e, o, qs, rtol) -> list[Relation]:
     found = []
     sign = -1.0 if r < 0 else 1.0
     factors = _factors(qs)
-    plain = [f for f in factors if not f[1].endswith("/fixed")]
-    fixed = [f for f in factors if f[1].endswith("/fixed")]
-    matching = [f for f in plain if abs(abs(r) - f[0]) <= 10 * rtol * f[0]] or \
-        [f for f in fixed if abs(abs(r) - f[0]) <= 10 * rtol * f[0]]
+    # tiers: a named quantity of the case; one size used for another; a generic constant; a fixed size
+    tiers = [[f for f in factors if f[1][0] in "*/"], [f for f in factors if "-for-" in f[1]],
+             [f for f in factors if f[1] in ("2", "1/2", "log10", "log2", "100", "255", "255/256")],
+             [f for f in factors if f[1].endswith("/fixed")]]
+    matching = next((m for m in ([f for f in tier if abs(abs(r) - f[0]) <= 10 * rtol * f[0]] for tier in tiers)
+                     if m), [])
     for value, key, words in matching:
-        if True:  # noqa: SIM108 - kept flat for the phrases below
-            lead = "every entry has the wrong sign and is " if sign < 0 else "every entry is "
-            if key in ("log10", "log2", "100", "255", "255/256", "2", "1/2"):
-                lead = "the wrong sign, and your result is " if sign < 0 else "your result is "
-            if key.endswith("/fixed"):
-                lead = ("every entry has the wrong sign and is " if sign < 0 else "every entry is ")
-            found.append(Relation(("-" if sign < 0 else "") + key, lead + words))
+        generic = key in ("log10", "log2", "100", "255", "255/256", "2", "1/2")
+        if sign < 0:
+            lead = "the wrong sign, and your result is " if generic else "every entry has the wrong sign and is "
+        else:
+            lead = "your result is " if generic else "every entry is "
+        found.append(Relation(("-" if sign < 0 else "") + key, lead + words))
     return found
 
 
@@ -459,6 +517,28 @@ def _arrangement(e, o, rtol) -> list[Relation]:
                                       f"your entries are the expected ones moved one place {way}{where} (entry i "
                                       f"holds what entry i{'-' if way == 'later' else '+'}1 should): check an index, "
                                       f"a range or a slice that starts or stops one off"))
+    return found
+
+
+def _complement(e, o, rtol) -> list[Relation]:
+    """observed = 1 - expected: the mirror image (a sign inside an exp, p where 1 - p belongs)."""
+    if e.size >= 2 and np.ptp(e) > 0 and _close(o, 1.0 - e, rtol):
+        return [Relation("one-minus", "your result is exactly 1 minus the expected one: a mirror image, e.g. "
+                                      "exp(z) where exp(-z) belongs, or p where 1 - p belongs")]
+    return []
+
+
+def _equals_known(o, known, rtol) -> list[Relation]:
+    """observed = s * K for a known array K of the case: the answer is some other quantity."""
+    found = []
+    for symbol, (K, what) in known.items():
+        try:
+            K = np.broadcast_to(K, o.shape).astype(float)
+        except ValueError:
+            continue
+        if np.count_nonzero(K) >= 1 and _close(o, K, rtol):
+            found.append(Relation(f"is:{symbol}", f"your result is exactly {symbol} ({what}) itself: a step of the "
+                                                  f"formula is missing after it"))
     return found
 
 
@@ -523,12 +603,30 @@ def _relate_integers(e, o) -> list[Relation]:
     d = o.astype(np.int64) - e.astype(np.int64)
     if e.size and np.all(d == d.flat[0]) and d.flat[0] in (1, -1):
         more = "more" if d.flat[0] == 1 else "less"
-        return [Relation(f"int{d.flat[0]:+d}", f"every value is exactly 1 {more} than expected: indices count "
-                                                f"from 0 (is a + 1 or - 1 added somewhere?)")]
+        return [Relation(f"int{d.flat[0]:+d}", f"every value is exactly 1 {more} than expected: a count, a "
+                                                f"range or an index that is one off (indices start at 0, a range "
+                                                f"stops before its end)")]
     return []
 
 
 def _relate_shapes(e, o, qs) -> list[Relation]:
+    if e.ndim == 0 and o.ndim == 1 and o.size > 1 and np.isfinite(o).all():
+        for how, value in (("mean", o.mean()), ("sum", o.sum())):
+            if abs(value - float(e)) <= 1e-6 * max(abs(float(e)), 1e-12):
+                return [Relation(f"{how}-of-values", f"your result holds one value per sample, and their {how} is "
+                                                     f"exactly the expected number: return that single number, "
+                                                     f"np.{how}(...)")]
+        return []
+    if o.size == e.size and o.size > 1 and e.shape != o.shape and np.squeeze(o).shape == np.squeeze(e).shape:
+        if np.allclose(np.reshape(o, e.shape), e, rtol=1e-6, atol=1e-12):
+            extra = o.ndim > e.ndim
+            how = ("an extra axis of length 1 (keepdims=True, a [None], a (1, n) array?)" if extra else
+                   "an axis of length 1 went missing (a reduction without keepdims=True, a squeeze?)")
+            return [Relation("axis-of-one", f"your values are right, but the shape is {o.shape} where {e.shape} is "
+                                            f"expected: {how}")]
+    if o.ndim == e.ndim == 2 and o.shape == e.shape[::-1] and np.allclose(o, e.T, rtol=1e-6, atol=1e-12):
+        return [Relation("transpose", "your result is exactly the transpose of the expected one: rows and columns "
+                                      "are swapped (a .T too many or too few, or the sizes in the wrong order)")]
     if e.ndim != o.ndim:
         return []
     diff = [i for i in range(e.ndim) if e.shape[i] != o.shape[i]]
@@ -568,17 +666,19 @@ def _relate_dicts(exp, obs, qs, known, function, inputs) -> list[Relation]:
     if not wrong:
         return []
     whole = [k for k, keys in groups.items() if keys == wrong]
-    what = "step" if isinstance(exp, _Steps) else "entry"
     out = []
     for k in whole:
         names = ", ".join(repr(x) for x in wrong)
-        if len(wrong) == len(exp):
-            lead = f"in every {what} ({names}): " if len(exp) > 1 else ""
+        if isinstance(exp, _Facts):
+            lead = ""
+        elif len(wrong) == len(exp):
+            lead = f"in all of {names}: " if len(exp) > 1 else ""
         else:
             right = ", ".join(repr(x) for x in exp if x not in wrong)
             lead = f"only {names} {'are' if len(wrong) > 1 else 'is'} wrong ({right} {'are' if len(exp) - len(wrong) > 1 else 'is'} right): "
         if isinstance(exp, _Steps):
-            lead = lead.replace("in every step", "in the step of every entry") if lead else "in its step: "
+            lead = ("in the step of each of " + lead[len("in all of "):]) if lead.startswith("in all of ") else (
+                lead or "in its step: ")
         out.append(Relation(k, lead + texts[k]))
     return out
 
@@ -646,11 +746,22 @@ def _relate_statistics(exp, obs, fan_in, what) -> list[Relation]:
                   (2.0, "double", "the variance is twice 2 / fan_in: is the 2 applied twice (4 / fan_in)?"),
                   (3.0, "bounds3", "a uniform bound of sqrt(6 / fan_in) is right for rng.uniform(-a, a); a normal "
                                    "draw is scaled by sqrt(2 / fan_in)")]
+    shape = exp[0]
+    if len(shape) == 2 and all(isinstance(x, numbers.Integral) for x in shape):
+        fan_in, fan_out = float(shape[0]), float(shape[1])
+        if fan_in != fan_out:
+            candidates += [(fan_in / fan_out, "fan_out", f"that is 2 / fan_out = 2 / {_n(fan_out)}: the variance "
+                                                         f"uses fan_out where fan_in = {_n(fan_in)} belongs"),
+                           (fan_in / (fan_in + fan_out), "xavier", "that is 2 / (fan_in + fan_out), Xavier/Glorot's "
+                                                                   "variance: He uses 2 / fan_in")]
     if fan_in:
         candidates += [(fan_in / 2, "unscaled", f"the variance is fan_in / 2 = {_n(fan_in / 2)} times too large: "
                                                 f"the draw is not scaled by sqrt(2 / fan_in)"),
-                       (2 / fan_in, "squared", f"the spread is the variance 2 / fan_in used as a standard deviation "
-                                               f"... squared once more: scale by np.sqrt(2 / fan_in)")]
+                       (fan_in / 6, "unscaled-uniform", f"the variance is fan_in / 6 = {_n(fan_in / 6)} times too large: "
+                                                        f"a uniform draw on [-1, 1] is not scaled to the He bound "
+                                                        f"sqrt(6 / fan_in)"),
+                       (2 / fan_in, "squared", "2 / fan_in is used as the standard deviation, but it is the "
+                                               "variance: scale a standard normal draw by np.sqrt(2 / fan_in)")]
     for value, key, words in candidates:
         if abs(var_ratio / value - 1) <= 0.12:
             factor = math.sqrt(var_ratio)
@@ -661,7 +772,11 @@ def _relate_statistics(exp, obs, fan_in, what) -> list[Relation]:
 
 def _relate_layers(exp, obs) -> list[Relation]:
     """init_params' per-key summaries: the same statistic off in every weight matrix."""
-    if len(exp) != len(obs) or [e[0] for e in exp] != [o[0] for o in obs]:
+    if [e[0] for e in exp] != [o[0] for o in obs]:
+        ek = {e[0]: None for e in exp if isinstance(e, tuple) and e}
+        ok = {o[0]: None for o in obs if isinstance(o, tuple) and o}
+        if ek and ok and set(ek) != set(ok):
+            return _relate_keys(ek, ok, [k for k in ek if k not in ok], [k for k in ok if k not in ek])
         return []
     found: dict[str, list] = {}
     texts = {}
