@@ -327,11 +327,11 @@ def _quantities(function: str, inputs: Mapping[str, Any]) -> list[Quantity]:
                 cols = _COLS.get(name)
                 if cols:
                     add(cols.split(",")[0] if name != "z" else f"{name}.shape[-1]", value.shape[-1], cols)
-                add(f"{name}.size", value.size, f"{name}.size, all its entries")
         elif isinstance(value, (numbers.Real,)) and not isinstance(value, bool) and name in _SCALARS:
             add(name, value, _SCALARS[name])
     if "N" in out and "C" in out:
-        add("N*C", out["N"].value * out["C"].value, "N*C, the number of entries (N samples times C classes)")
+        add("N*C", out["N"].value * out["C"].value, "N*C, the number of entries (N samples times C classes, "
+                                                    "the .size of the array)")
     if function == "backward" and isinstance(inputs.get("labels"), np.ndarray):
         add("N", len(inputs["labels"]), "N, the number of samples (len(labels))")
     return list(out.values())
@@ -440,6 +440,8 @@ def _factors(qs: list[Quantity]) -> list[tuple[float, str, str]]:
                         f"what dividing by {b.symbol} = {_n(b.value)} instead of by {a.symbol} = {_n(a.value)} gives: "
                         f"is {b.what} used where {a.symbol} belongs?"))
     for q in sizes:
+        if q.symbol not in ("N", "C", "D", "batch_size", "num_classes") and not q.symbol.startswith("len("):
+            continue
         for k in FIXED:
             if k != q.value:
                 out.append((q.value / k, f"{q.symbol}/fixed",
@@ -471,10 +473,10 @@ def _ratio(e, o, qs, rtol) -> list[Relation]:
     found = []
     sign = -1.0 if r < 0 else 1.0
     factors = _factors(qs)
-    # tiers: a named quantity of the case; one size used for another; a generic constant; a fixed size
-    tiers = [[f for f in factors if f[1][0] in "*/"], [f for f in factors if "-for-" in f[1]],
-             [f for f in factors if f[1] in ("2", "1/2", "log10", "log2", "100", "255", "255/256")],
-             [f for f in factors if f[1].endswith("/fixed")]]
+    # tiers: a named quantity of the case; one size used for another or a fixed size; a generic constant
+    tiers = [[f for f in factors if f[1][0] in "*/"],
+             [f for f in factors if "-for-" in f[1] or f[1].endswith("/fixed")],
+             [f for f in factors if f[1] in ("2", "1/2", "log10", "log2", "100", "255", "255/256")]]
     matching = next((m for m in ([f for f in tier if abs(abs(r) - f[0]) <= 10 * rtol * f[0]] for tier in tiers)
                      if m), [])
     for value, key, words in matching:
@@ -695,19 +697,17 @@ def _relate_keys(exp, obs, missing, extra) -> list[Relation]:
         if all(str(x).lower() == "d" + str(m).lower() or str(x) == f"d{m}" or str(x) == f"grad_{m}" for m, x in renamed):
             return [Relation("keys:prefixed", f"the keys are {_keys(extra)} where {_keys(missing)} are expected: "
                                               f"use exactly the keys of params, without a prefix")]
-        shifts = set()
-        for m, x in zip(sorted(missing, key=lambda k: name(k)), sorted(extra, key=lambda k: name(k))):
-            (pm, nm), (px, nx) = name(m), name(x)
-            if pm == px and len(nm) == len(nx) == 1:
-                shifts.add(nx[0] - nm[0])
-        exp_names = sorted({name(k)[0] for k in exp})
-        if len(shifts) == 1 and shifts != {0} and {name(k)[0] for k in extra} <= set(exp_names):
-            s = shifts.pop()
-            if abs(s) == 1:
+        def moved(k, by):
+            return re.sub(r"\d+", lambda m: str(int(m.group()) + by), str(k))
+
+        for s in (1, -1):
+            if {moved(k, -s) for k in obs} == {str(k) for k in exp}:
+                low = min(int(x) for k in obs for x in re.findall(r"\d+", str(k)))
+                first = [k for k in obs if re.findall(r"\d+", str(k)) == [str(low)]]
                 return [Relation(f"keys:shift{s:+d}",
-                                 f"the key numbers are one {'higher' if s > 0 else 'lower'} than expected "
-                                 f"({_keys(extra)} instead of {_keys(missing)}): layers count from 1, so the keys "
-                                 f"run W1, b1, ... up to the last layer")]
+                                 f"the key numbers are one {'higher' if s > 0 else 'lower'} than expected (your "
+                                 f"first layer is {_keys(first)}): layers count from 1, so the keys run W1, b1, ... "
+                                 f"up to the last layer")]
     if missing:
         words.append(f"{_keys(missing)} {'is' if len(missing) == 1 else 'are'} missing")
     if extra:
