@@ -135,6 +135,11 @@ def is_relational(hint: str) -> bool:
     return hint.startswith(PREFIX)
 
 
+def is_by_hand(hint: str) -> bool:
+    """The advice given when no relation fits (not a diagnosis)."""
+    return hint.startswith(("no simple relation", "no single relation"))
+
+
 _TWO = "two explanations fit this case: "
 
 
@@ -147,7 +152,8 @@ def _parts(hint: str) -> dict[str, str]:
 
 def reconcile(results: list) -> list:
     """The cross-case rule, on the results of one or more functions: an explanation stays only if it
-    fits every failing check of its function (the same words, up to the numbers of each case); each
+    fits every failing check of its function (the same words, up to the numbers of each case; a check
+    a catalogued bug explains is not counted either way); each
     check then shows the explanations all its function's failures share (one, or two said briefly).
     Where none is shared, the relational hints become the compare-by-hand advice."""
     out = list(results)
@@ -159,9 +165,12 @@ def reconcile(results: list) -> list:
         relational = [i for i in idx if is_relational(out[i].hint)]
         if not relational:
             continue
+        # a check whose hint comes from a catalogued bug was not tested for relations: it neither
+        # confirms nor contradicts one; a check with no hint, or with the compare-by-hand advice, contradicts
+        tested = [i for i in idx if is_relational(out[i].hint) or not out[i].hint or is_by_hand(out[i].hint)]
         common = None
-        if len(relational) == len(idx):
-            for i in idx:
+        if len(relational) == len(tested):
+            for i in tested:
                 keys = set(_parts(out[i].hint))
                 common = keys if common is None else common & keys
         for i in relational:

@@ -34,7 +34,7 @@ def kind(failed) -> str:
         return "missed"
     if any(diagnose.is_relational(h) for h in hints):
         return "relation"
-    if any(h and not h.startswith("no ") for h in hints):
+    if any(h and not diagnose.is_by_hand(h) for h in hints):
         return "other hint"
     return "no hint"
 

@@ -242,3 +242,12 @@ def test_switched_off_by_the_environment(monkeypatch):
     monkeypatch.setattr(catalog, "_BUGS", [])
     monkeypatch.setenv(diagnose.ENV, "0")
     assert not any(diagnose.is_relational(h) for h in hints("softmax_cross_entropy_grad", grad_over_all_entries))
+
+
+def test_reconcile_ignores_checks_a_catalogued_bug_explains():
+    n3 = diagnose.PREFIX + "every entry is 3 times too large, and 3 is N"
+    out = diagnose.reconcile([_failed("a", n3), _failed("b", "logits.shape[1] is the number of classes")])
+    assert out[0].hint == n3
+    by_hand = diagnose.by_hand("relu", np.ones((2, 2)), np.zeros((2, 2)))
+    assert diagnose.is_by_hand(by_hand)
+    assert not diagnose.is_relational(diagnose.reconcile([_failed("a", n3), _failed("b", by_hand)])[0].hint)

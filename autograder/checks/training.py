@@ -663,7 +663,7 @@ PROMISES_06 = [
     probe_check("train", "every_val_accuracy_entry",
                 "every entry of history['val_accuracy'] is the validation accuracy after its epoch",
                 lambda: [_train_case("3 epochs with validation data, lr=0.2", epochs=3, lr=0.2, val=True, seed=7)],
-                _val_entries_probe, _val_entries_verdict, hidden=True),
+                _val_entries_probe, _val_entries_verdict, hidden=True, points=0),
 ]
 
 CHECKS = CHECKS + PROMISES_06
