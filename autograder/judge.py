@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, MutableMapping
 
 import numpy as np
 
-from autograder import catalog, isolation
+from autograder import catalog, diagnose, isolation
 from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
 from autograder.checks.base import REFERENCE, SCRATCH
 from autograder.core import Check, Failure, Result
@@ -127,6 +127,8 @@ def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | No
         tasks = [lambda c=c: _record(_run_local(ns, c)) for c in group]
         for check, outcome in zip(group, isolation.run_tasks(tasks, timeout)):
             results.append(_from_outcome(check, outcome))
+        # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
+        results[-len(group):] = diagnose.reconcile(results[-len(group):])
     return results
 
 
@@ -227,6 +229,9 @@ def _hint(failure: Failure, function: str) -> str:
                     return bug.hint
             except Exception:  # a bug that cannot even run this case does not match it
                 continue
+    # diagnosis by relation (autograder/diagnose.py): no catalogued bug reproduces the observation
+    if not failure.hint:
+        return diagnose.for_failure(failure, function, REFERENCE)
     return failure.hint
 
 

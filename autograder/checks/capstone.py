@@ -208,3 +208,15 @@ LOAD_PARAMS = [
 ]
 
 CHECKS = PREDICT + SAVE_PARAMS + LOAD_PARAMS
+
+# --- issue 10, item 4: no argument changed (params entries included) ---
+
+from autograder.checks.promises import unchanged_check  # noqa: E402
+
+PROMISES_07 = [
+    unchanged_check("predict", "leaves_arguments", "params (every entry) and X are left exactly as they were",
+                    lambda: [Case("one hidden layer, writable arrays", lambda: network((4, 5, 3), 6, 65)[:2],
+                                  readonly=False)], names=("params", "X")),
+]
+
+CHECKS = CHECKS + PROMISES_07
