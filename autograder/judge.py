@@ -68,6 +68,8 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
         if "reached" in dict(result.extra):
             flags.append(f"{check.function}: its code tried to reach the reference")
         results.append(result)
+    # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
+    results = diagnose.reconcile(results)
     return Verdicts(results, list(sandbox.notes), flags, sandbox.isolation, sandbox.detail)
 
 
