@@ -97,7 +97,8 @@ def cmd_check_format(args) -> int:
                            timeout=args.timeout, public=args.public, deadline=args.deadline,
                            require_sandbox=getattr(args, "require_sandbox", False))
     report, runs = judge_file(args.submission, options)
-    sys.stdout.write(render(report, fmt))
+    extra = {"execution_time": sum(run.seconds for run in runs)} if fmt == "gradescope" else {}
+    sys.stdout.write(render(report, fmt, **extra))
     if report.get("error"):
         return EXIT_UNUSABLE
     return EXIT_PASS if all(r["passed"] for r in report["results"]) else EXIT_FAIL

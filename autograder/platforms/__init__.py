@@ -21,7 +21,9 @@ FORMATS = ("json", "gradescope", "prairielearn", "classroom")
 # "missing" (nothing to grade), "timeout" (the deadline ran out), "crash" (the judge failed).
 ERROR_KINDS = ("unusable", "missing", "timeout", "crash")
 
-UNKNOWN_ISOLATION = {"level": "unknown", "detail": "the judge did not say which isolation it used"}
+# What a report from a judge that predates the sandbox (issue 7) gets: it says nothing of isolation.
+UNKNOWN_ISOLATION = {"level": "unreported", "detail": "the judge did not report its isolation (the judge before "
+                     "the sandbox runs learner code in forked children of the judge process, no sandbox)"}
 
 
 def normalize(raw: dict) -> dict:

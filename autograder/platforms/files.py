@@ -117,9 +117,14 @@ def build_wheel(dest: Path) -> Path:
             shutil.copytree(REPO / name, scratch / "src" / name, ignore=ignore)
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(REPO / name, scratch / "src" / name)
-        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                               "-q", "-w", str(scratch / "dist"), str(scratch / "src")],
-                              capture_output=True, text=True)
+        # Without build isolation when this environment can build wheels (fast, offline); else pip
+        # brings the build requirements of pyproject.toml into an isolated environment.
+        for isolation in (["--no-build-isolation"], []):
+            proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation,
+                                   "-q", "-w", str(scratch / "dist"), str(scratch / "src")],
+                                  capture_output=True, text=True)
+            if proc.returncode == 0:
+                break
         wheels = sorted((scratch / "dist").glob("*.whl"))
         if proc.returncode != 0 or not wheels:
             raise RuntimeError(f"building the kit's wheel failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
