@@ -303,7 +303,7 @@ def test_gradescope_complete_partly_wrong_broken_missing(installed_root, subs, b
 
     results, _ = run_autograder(installed_root, {"activations.ipynb": b"\x89PNG not a notebook"})
     assert_gradescope(results, score=0.0, max_score=MAX_02)
-    assert "not a valid notebook" in results["output"]
+    assert "cannot be read" in results["output"]
 
     results, _ = run_autograder(installed_root, {"README.txt": "forgot the notebook"})
     assert_gradescope(results, score=0.0, max_score=MAX_02)
