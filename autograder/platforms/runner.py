@@ -184,6 +184,8 @@ def judge_capstone(notebook: str | Path | None, model: str | Path | None, option
         argv = autograder_argv(options.python) + ["capstone", str(model), "--json"]
         if notebook:
             argv += ["--submission", str(notebook)]
+        if options.require_sandbox:
+            argv.append("--require-sandbox")
         proc = run(argv, left, env=options.environment())
         runs.append(proc)
         rep = report_from_run(proc, str(model), None, left)
