@@ -126,7 +126,131 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
     demo.set_defaults(func=cmd_demo)
+    add_platform_commands(sub, check)
     return parser
+
+
+# --- platforms and batch grading (issue 9): subcommands export, gradescope-grade, prairielearn-grade,
+# grade, and the --format option of check. Self-contained: build_parser calls add_platform_commands.
+
+def cmd_check_format(args) -> int:
+    """`check --format`: text and json are cmd_check's own; a platform format runs the command-line
+    door as a subprocess (`check --json`) and converts its report."""
+    fmt = getattr(args, "format", None)
+    if fmt in (None, "text"):
+        return cmd_check(args)
+    if fmt == "json":
+        args.json = True
+        return cmd_check(args)
+    from autograder.platforms import render
+    from autograder.platforms.runner import JudgeOptions, judge_file
+
+    options = JudgeOptions(assignment=resolve_assignment(args.assignment) if args.assignment else None,
+                           timeout=args.timeout, public=args.public, deadline=args.deadline,
+                           require_sandbox=getattr(args, "require_sandbox", False))
+    report, runs = judge_file(args.submission, options)
+    extra = {"execution_time": sum(run.seconds for run in runs)} if fmt == "gradescope" else {}
+    sys.stdout.write(render(report, fmt, **extra))
+    if report.get("error"):
+        return EXIT_UNUSABLE
+    return EXIT_PASS if all(r["passed"] for r in report["results"]) else EXIT_FAIL
+
+
+def cmd_export(args) -> int:
+    from pathlib import Path
+
+    from autograder.platforms.files import Config
+
+    assignment = resolve_assignment(args.assignment)
+    config = Config(assignment=assignment, hidden_visibility=args.hidden_visibility, deadline=args.deadline,
+                    check_timeout=args.check_timeout, require_sandbox=args.require_sandbox)
+    if args.platform == "gradescope":
+        from autograder.platforms.gradescope import export_zip
+
+        out = export_zip(assignment, args.out or "autograder.zip", config=config)
+    elif args.platform == "prairielearn":
+        from autograder.platforms.prairielearn import export
+
+        out = export([assignment], args.out or "prairielearn", image=args.image, config=config)
+    else:
+        from autograder.platforms.classroom import export
+
+        out = export(assignment, args.out or "classroom", public_only=not args.all_checks)
+    print(f"wrote {Path(out)}; see docs/platforms.md for what to do with it")
+    return 0
+
+
+def cmd_gradescope_grade(args) -> int:
+    from autograder.platforms.gradescope import grade_root
+
+    grade_root(args.root)
+    return 0
+
+
+def cmd_prairielearn_grade(args) -> int:
+    from autograder.platforms.prairielearn import grade_root
+
+    grade_root(args.root, assignment=resolve_assignment(args.assignment) if args.assignment else None,
+               deadline=args.deadline)
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from autograder.batch import grade_batch
+
+    return grade_batch(args.submissions, out=args.out, jobs=args.jobs, jsonl=args.jsonl, force=args.force,
+                       assignment=resolve_assignment(args.assignment) if args.assignment else None,
+                       timeout=args.timeout, deadline=args.deadline, require_sandbox=args.require_sandbox)
+
+
+def add_platform_commands(sub, check) -> None:
+    from autograder.platforms import FORMATS
+
+    check.add_argument("--format", choices=("text",) + FORMATS, default=None,
+                       help="print the report as text, the judge's JSON, or a platform's result format")
+    check.add_argument("--deadline", type=float, default=600.0,
+                       help="with a platform --format: seconds the whole check may take (default 600)")
+    check.set_defaults(func=cmd_check_format)
+
+    export = sub.add_parser("export", help="package an assignment for Gradescope, PrairieLearn or GitHub Classroom")
+    export.add_argument("platform", choices=("gradescope", "prairielearn", "classroom"))
+    export.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
+    export.add_argument("--out", help="the zip (gradescope) or folder (prairielearn, classroom) to write")
+    export.add_argument("--hidden-visibility", default="after_published",
+                        choices=("hidden", "after_due_date", "after_published", "visible"),
+                        help="Gradescope: when students see hidden checks (default after_published)")
+    export.add_argument("--deadline", type=float, default=480.0,
+                        help="Gradescope: seconds one submission's grading may take (default 480 of its 600)")
+    export.add_argument("--check-timeout", type=float, default=None, help="seconds each check may take")
+    export.add_argument("--require-sandbox", action="store_true",
+                        help="grade only inside the sandbox (the judge refuses otherwise)")
+    export.add_argument("--image", default="YOUR_DOCKERHUB_USER/backprop-kit-grader",
+                        help="PrairieLearn: the Docker image name the questions use")
+    export.add_argument("--all-checks", action="store_true",
+                        help="Classroom: run hidden checks too (they ship in the student's repository)")
+    export.set_defaults(func=cmd_export)
+
+    gs = sub.add_parser("gradescope-grade", help="grade ROOT/submission into ROOT/results/results.json (Gradescope)")
+    gs.add_argument("root", nargs="?", default="/autograder", help="the Gradescope root (default /autograder)")
+    gs.set_defaults(func=cmd_gradescope_grade)
+
+    pl = sub.add_parser("prairielearn-grade", help="grade ROOT/student into ROOT/results/results.json (PrairieLearn)")
+    pl.add_argument("root", nargs="?", default="/grade", help="the PrairieLearn root (default /grade)")
+    pl.add_argument("--assignment", help="the assignment the question grades")
+    pl.add_argument("--deadline", type=float, default=None, help="seconds grading may take")
+    pl.set_defaults(func=cmd_prairielearn_grade)
+
+    grade = sub.add_parser("grade", help="grade a folder of submissions in parallel into a CSV (resumable)")
+    grade.add_argument("submissions", help="a folder: one .py/.ipynb file, or one folder, per submission")
+    grade.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
+    grade.add_argument("--jsonl", help="also write every check of every submission, one JSON line each")
+    grade.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.add_argument("--force", action="store_true", help="grade again what the CSV already has")
+    grade.add_argument("--assignment", help="judge one assignment only (e.g. 02_activations, 02)")
+    grade.add_argument("--timeout", type=float, default=None, help="seconds each check may take")
+    grade.add_argument("--deadline", type=float, default=300.0, help="seconds one submission may take (default 300)")
+    grade.add_argument("--require-sandbox", action="store_true", help="pass --require-sandbox to the judge")
+    grade.set_defaults(func=cmd_grade)
 
 
 def main(argv=None) -> int:
