@@ -654,16 +654,21 @@ def run_cli(model: str, submission: str | None = None, as_json: bool = False, re
                 return _cli_error(model, submission, as_json, f"{submission} defines no function predict")
             frameworks = sandbox.frameworks or (f"predict uses {info.framework}" if info.framework else "")
             result = grade_model(model, sandbox.function("predict"), frameworks=frameworks, threshold=limit)
+            isolation = {"level": sandbox.isolation, "detail": sandbox.detail}
     except SandboxUnavailable as exc:
         return _cli_error(model, submission, as_json, f"--require-sandbox: {exc}")
-    return _cli_report(result, submission, as_json)
+    return _cli_report(result, submission, as_json, isolation)
 
 
-def _cli_report(result: CapstoneResult, submission, as_json: bool) -> int:
+def _cli_report(result: CapstoneResult, submission, as_json: bool, isolation: dict | None = None) -> int:
+    """Print the verdict; `isolation` says what ran the learner's predict (none: no learner code ran)."""
+    isolation = isolation or {"level": "none", "detail": "no learner code was run: the model file alone was graded"}
     if as_json:
-        print(json.dumps({**result.as_dict(), "submission": submission}, indent=2))
+        print(json.dumps({**result.as_dict(), "submission": submission, "isolation": isolation}, indent=2))
     else:
         print(result.text())
+        if submission:
+            print(f"graded in: {isolation['level']} ({isolation['detail']})")
     return result.exit_code
 
 
