@@ -142,19 +142,16 @@ class Sandbox:
             os.close(from_worker_w)
         self._write_fd, self._read_fd = to_worker_w, from_worker_r
         self.isolation, self.detail = self._proc.isolation, self._proc.detail
-        self._deadline = time.monotonic() + self.load_timeout
-        try:
+        try:  # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
             header, _ = self._exchange(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
-                                                  "block_timeout": self.block_timeout}, []))
+                                                  "block_timeout": self.block_timeout}, []),
+                                       deadline=time.monotonic() + self.load_timeout, what="loading")
         except LearnerCrash as crash:
             if not self._loaded_once:
                 self.notes.append(f"loading stopped: {crash.reason}")
                 self._loaded_once = True
             self.info = {name: NameInfo() for name in self.names}
-            self._deadline = None
             return self
-        finally:
-            self._deadline = None
         if not self._loaded_once:
             self._loaded_once = True
             self.notes += [str(n)[:2_000] for n in _list(header.get("notes"))][:50]
@@ -202,6 +199,8 @@ class Sandbox:
         """Every call until `end_check` shares one deadline, and may reach the reference only of
         the functions in `stand_ins` (the ones not being judged)."""
         self._stand_ins = frozenset(stand_ins)
+        if self._proc is None or self._proc.process.poll() is not None:
+            self.start()  # a fresh worker after a crash: its loading is not the check's time
         self._deadline = time.monotonic() + timeout
         self._timeout = timeout
         self._fresh = True
@@ -264,7 +263,7 @@ class Sandbox:
 
     # -- the conversation ------------------------------------------------------------------------
 
-    def _exchange(self, request: bytes, *, callables=None, arguments=None, deadline=None):
+    def _exchange(self, request: bytes, *, callables=None, arguments=None, deadline=None, what: str = ""):
         """Send `request`; answer callbacks until the final reply; return it unpacked."""
         deadline = deadline or self._deadline
         try:
@@ -277,7 +276,8 @@ class Sandbox:
                 self._send(self._answer(header, blobs, callables or {}, arguments), deadline)
         except TimeoutError:
             self.close()
-            raise LearnerCrash(f"it did not finish within {self._timeout_text()}: is there a loop that never ends?",
+            limit = f"{self.load_timeout:g} s" if what == "loading" else self._timeout_text()
+            raise LearnerCrash(f"it did not finish within {limit}: is there a loop that never ends?",
                                timed_out=True) from None
         except (EOFError, BrokenPipeError, ConnectionError):
             reason = self._death_reason()
@@ -356,14 +356,16 @@ class Sandbox:
                 code = proc.wait(timeout=2)
             except Exception:
                 code = None
+        if code is not None and code > 128 and self._proc is not None and self._proc.isolation == "bubblewrap":
+            code = 128 - code  # bubblewrap reports a child killed by signal N as 128 + N
         if code is not None and code < 0:
             import signal
 
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             if name == "SIGKILL":
-                return "the process was killed (SIGKILL): it ran out of memory or another limit"
+                return "the process was killed by signal SIGKILL (out of memory, or another limit?)"
             if name in ("SIGXCPU", "SIGXFSZ"):
-                return f"it hit a resource limit ({name}: too much CPU time or too large a file)"
+                return f"it hit a resource limit (signal {name}: too much CPU time or too large a file)"
             return f"the process died from signal {name}"
         return ("the process ended abruptly (os._exit, or the code crashed the interpreter); a function "
                 "should return its result, never end the program")
