@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.sandbox.wire import Opaque
+
 MAX_SHOWN = 3
 
 
@@ -69,6 +71,8 @@ def describe(value) -> str:
         return f"an exception ({value})"
     if value is None:
         return "None"
+    if isinstance(value, Opaque):  # a learner object kept in the sandbox: described by its type
+        return f"a {value.type_name}"
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return f"a 0-d {value.dtype} array ({fmt(value.item())})"
