@@ -1,120 +1,28 @@
 """Checks for 05_backprop: forward, backward (judged through the learner's own forward, since the
 cache is theirs), numerical_gradient.
 
-Also home of `probe_check`, the check shape 05-07 use: a probe runs the learner's code on a case
-and turns what happened into an observation (a value, or a small dict of facts such as "x restored
-exactly"); a verdict judges the observation. The same probe replays each catalogued bug, so hints
-are matched on the facts, not on incidental details (which permutation a correct shuffle drew).
+Probes, not plain calls: backward needs forward's cache, and numerical_gradient is judged on
+whether it put x back as well as on its values; the same probe replays each catalogued bug.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any, Callable
-
 import numpy as np
 
-from autograder.checks.base import REFERENCE, Case, attempt, raised_failure
-from autograder.compare import Mismatch, Raised, describe, expect_array, expect_dict_of_arrays, same_output
-from autograder.core import Check, Failure, Namespace
+from autograder.checks.base import (
+    REFERENCE,
+    Case,
+    Odd,
+    call,
+    network,
+    probe_check,
+    snapshot,
+    stateless_check,
+    unchanged_check,
+)
+from autograder.compare import Mismatch, Raised, describe, expect_array, expect_dict_of_arrays
 
 # ---------------------------------------------------------------------------------------------
-# probe -> observation -> verdict
-
-
-@dataclass(frozen=True)
-class Odd:
-    """An observation that is not the value asked for: `kind` says what went wrong, `text` shows it."""
-
-    kind: str
-    text: str = ""
-
-
-class Shown:
-    """A display-only part of an observation (numbers for the message): equal to any other Shown,
-    so bugs are matched on the facts beside it, not on incidental values."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __eq__(self, other):
-        return isinstance(other, Shown)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return f"Shown({self.value!r})"
-
-
-_WHERE = re.compile(r"\s*\(line \d+.*\)$")
-
-
-def same_observation(a, b) -> bool:
-    """Like `same_output`, but two exceptions match only if their messages do too (minus the
-    learner's line): a catalogued bug that raises must not claim every exception of that type."""
-    if isinstance(a, Raised) and isinstance(b, Raised):
-        return a.type_name == b.type_name and _WHERE.sub("", a.text) == _WHERE.sub("", b.text)
-    return same_output(a, b)
-
-
-def probe_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
-                probe: Callable[[Namespace, Case], Any], verdict: Callable[[Any, Any, Case], None], *,
-                points: int = 1, hidden: bool = False, uses: tuple[str, ...] = (),
-                reference: bool = False, describe_case: Callable[[Case], str] | None = None) -> Check:
-    """For each case: `observed = probe(ns, case)`; a `Raised` observation fails with the learner's
-    exception, anything else goes to `verdict(observed, expected, case)`, which raises Mismatch.
-    With `reference`, `expected = probe(REFERENCE, case)`, else None."""
-
-    def run(ns: Namespace):
-        for case in cases():
-            expected = None
-            if reference:
-                expected = probe(REFERENCE, case)
-                if isinstance(expected, (Raised, Odd)):  # pragma: no cover - a check author's mistake
-                    raise RuntimeError(f"the reference fails {function} on {case.name}: {expected}")
-
-            def replay(other, case=case):
-                return probe(other, case)
-
-            observed = probe(ns, case)
-            where = describe_case(case) if describe_case else case.describe(function)
-            if isinstance(observed, Raised):
-                failure = raised_failure(function, case, observed, replay)
-                failure.case, failure.same = where, same_observation
-                raise failure
-            try:
-                verdict(observed, expected, case)
-            except Mismatch as m:
-                raise Failure(m.summary, case=where, details=m.details, observed=observed, replay=replay,
-                              same=same_observation) from None
-
-    return Check(function, name, title, run, points, hidden, uses)
-
-
-def snapshot(value):
-    """A copy of what came back, so later calls cannot change the observation."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: snapshot(v) for k, v in value.items()}
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# consistent networks
-
-
-def network(sizes, n, seed, dtype=np.float64):
-    """(params, X, labels): He-scaled weights, small nonzero biases, inputs of unit scale and labels
-    in range, all from one seeded rng; the scales of a network part-way through training."""
-    rng = np.random.default_rng(seed)
-    params = {}
-    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{k}"] = (rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)).astype(dtype)
-        params[f"b{k}"] = (0.1 * rng.standard_normal(fan_out)).astype(dtype)
-    X = rng.standard_normal((n, sizes[0])).astype(dtype)
-    labels = rng.integers(0, sizes[-1], size=n)
-    return params, X, labels
+# consistent networks (`network` builds them)
 
 
 def _net_case(label: str, sizes, n, seed, dtype=np.float64) -> Case:
@@ -128,7 +36,7 @@ def _net_case(label: str, sizes, n, seed, dtype=np.float64) -> Case:
 
 def _forward_probe(ns, case):
     (params, X, _labels), _ = case.arguments()
-    out = attempt(ns, "forward", (params, X))
+    out = call(ns, "forward", (params, X))
     if isinstance(out, Raised):
         return out
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -183,7 +91,7 @@ def _backward_probe(ns, case):
     reference's cache (a dict {"A0": X, "Z1": ..., "A1": ..., ...}), and counts as right if it is
     right there, so a mistake in forward costs forward's points only wherever that can be told."""
     (params, X, labels), _ = case.arguments()
-    out = attempt(ns, "forward", (params, X))
+    out = call(ns, "forward", (params, X))
     if isinstance(out, Raised):
         problem = Odd("forward raised", str(out))
     elif not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -191,11 +99,11 @@ def _backward_probe(ns, case):
     else:
         try:
             expect_array(REFERENCE["forward"](params, X)[0], out[0], what="its probs", input_dtype=X.dtype)
-            return snapshot(attempt(ns, "backward", (params, out[1], labels)))
+            return snapshot(call(ns, "backward", (params, out[1], labels)))
         except Mismatch as m:
             problem = Odd("forward is wrong", m.summary)
     probs, cache = REFERENCE["forward"](params, X)
-    grads = snapshot(attempt(ns, "backward", (params, cache, labels)))
+    grads = snapshot(call(ns, "backward", (params, cache, labels)))
     try:
         expect_dict_of_arrays(REFERENCE["backward"](params, cache, labels), grads, input_dtype=X.dtype)
     except Mismatch:
@@ -337,7 +245,7 @@ def _numgrad_probe(ns, case):
     args, kwargs = case.arguments()
     x = args[1]
     before = x.copy()
-    got = attempt(ns, "numerical_gradient", args, kwargs)
+    got = call(ns, "numerical_gradient", args, kwargs)
     if isinstance(got, Raised):
         return got
     if x.tobytes() == before.tobytes():
@@ -408,8 +316,6 @@ CHECKS = FORWARD + BACKWARD + NUMERICAL_GRADIENT
 
 # --- issue 10, item 4: no argument changed (params entries, the cache); nothing kept between calls ---
 
-from autograder.checks.promises import stateless_check, unchanged_check  # noqa: E402
-
 
 def _writable_net(label, sizes, n, seed, dtype=np.float64) -> Case:
     name = f"{label}: layer sizes {list(sizes)}, {n} samples, {np.dtype(dtype).name}, writable arrays"
@@ -426,7 +332,7 @@ def _forward_arguments(ns, args, kwargs):
 
 def _own_forward(ns, params, X):
     """The learner's (probs, cache), or None when forward is wrong here (its own checks say so)."""
-    out = attempt(ns, "forward", (params, X))
+    out = call(ns, "forward", (params, X))
     if isinstance(out, Raised) or not (isinstance(out, (tuple, list)) and len(out) == 2):
         return None
     try:
@@ -451,12 +357,12 @@ def _forward_backward_interleaved(ns, cases):
         out = _own_forward(ns, params, X)
         if out is None:
             return [], []  # no cache to give backward: the forward checks say why
-        alone.append(snapshot(attempt(ns, "backward", (params, out[1], labels))))
+        alone.append(snapshot(call(ns, "backward", (params, out[1], labels))))
     nets = [c.arguments()[0] for c in cases]
     outs = [_own_forward(ns, params, X) for params, X, _ in nets]
     if any(out is None for out in outs):
         return [], []
-    interleaved = [snapshot(attempt(ns, "backward", (params, out[1], labels)))
+    interleaved = [snapshot(call(ns, "backward", (params, out[1], labels)))
                    for (params, _, labels), out in zip(nets, outs)]
     return alone, interleaved
 

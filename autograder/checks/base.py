@@ -1,5 +1,8 @@
-"""Building blocks for writing checks: named cases, calling a learner function safely, and the
-two common shapes of check (agree with the reference; satisfy a property)."""
+"""The one way to write a check, so that every check calls the learner, observes and matches
+catalogued bugs (hence hints) alike: make the case's inputs (`Case`), call the learner's function
+through `ns` (`call`), judge what came back (a verdict raising `Mismatch`, turned into a `Failure`
+by `judged`). Check modules build every check with the constructors at the end, and nothing else.
+"""
 from __future__ import annotations
 
 import contextvars
@@ -12,6 +15,7 @@ import sys
 import tempfile
 import traceback
 import types
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -21,6 +25,7 @@ import solutions
 from autograder.compare import (
     Mismatch,
     Raised,
+    describe,
     describe_input,
     expect_array,
     expect_dict_of_arrays,
@@ -66,13 +71,15 @@ def read_learner_file(path: str, limit: int = LEARNER_FILE_LIMIT) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
 _KIT_DIRS = tuple(
     os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (solutions, sys.modules["autograder"])
 )
 
 
 # ---------------------------------------------------------------------------------------------
-# cases
+# step 1: cases
 
 
 @dataclass
@@ -121,12 +128,50 @@ def _freeze(value):
     return value
 
 
+def network(sizes, n, seed, dtype=np.float64):
+    """(params, X, labels): He-scaled weights, small nonzero biases, inputs of unit scale and labels
+    in range, all from one seeded rng; the scales of a network part-way through training."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{k}"] = (rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)).astype(dtype)
+        params[f"b{k}"] = (0.1 * rng.standard_normal(fan_out)).astype(dtype)
+    X = rng.standard_normal((n, sizes[0])).astype(dtype)
+    labels = rng.integers(0, sizes[-1], size=n)
+    return params, X, labels
+
+
 # ---------------------------------------------------------------------------------------------
-# calling
+# step 2: calling the learner's function
 
 
-def attempt(ns: Namespace, function: str, args: tuple, kwargs: dict | None = None):
-    """Call `ns[function]`; an exception comes back as `Raised`, pointing at the learner's line."""
+@dataclass(frozen=True)
+class Called:
+    """What a call under `record=True` produced: its value and the RuntimeWarnings it emitted."""
+
+    value: Any
+    warnings: tuple[str, ...]
+
+
+def call(ns: Namespace, function: str, args: tuple, kwargs: dict | None = None, *, record: bool = False):
+    """Call `ns[function]`; an exception comes back as `Raised`, pointing at the learner's line.
+
+    Floating-point underflow is silenced (exp(-1e4) == 0 is the right answer, not something to warn
+    a learner about); overflow, divide and invalid still warn. With `record`, the call runs under
+    its own `warnings.catch_warnings` and returns a `Called` carrying the RuntimeWarnings, so a
+    check can fail on them and bugs are matched on them."""
+    if not record:
+        with np.errstate(under="ignore"):
+            return _attempt(ns, function, args, kwargs)
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        value = _attempt(ns, function, args, kwargs)
+    found = sorted({f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, RuntimeWarning)})
+    return value if isinstance(value, Raised) else Called(value, tuple(found))
+
+
+def _attempt(ns: Namespace, function: str, args: tuple, kwargs: dict | None = None):
     fn = ns.get(function)
     if fn is None:
         return Raised("NameError", f"{function} is not defined")
@@ -156,27 +201,65 @@ def learner_line(tb) -> str:
     return found
 
 
-def raised_failure(function: str, case: Case, raised: Raised, replay) -> Failure:
-    """A learner exception, in the learner's words."""
-    if raised.type_name == "NotImplementedError":
-        summary = f"{function} is not implemented yet (it raised NotImplementedError)"
-        details = ["replace `raise NotImplementedError()` with your code, then run that cell again"]
-    elif raised.type_name == "ValueError" and "read-only" in raised.text:
-        summary = f"{function} tried to change its input array in place"
-        details = [
-            "the check passes read-only inputs: a function must not modify the arrays it is given",
-            "build a new array instead (e.g. np.maximum(z, 0)), or work on a copy (z = z.copy())",
-            f"NumPy said: {raised.text}",
-        ]
-    else:
-        summary = f"{function} raised {raised.type_name}"
-        details = [raised.text] if raised.text else []
-    return Failure(summary, case=case.describe(function), details=details, observed=raised,
-                   replay=replay, same=same_output)
+def snapshot(value):
+    """A copy of what came back, so later calls cannot change the observation."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
-# the two common shapes of check
+# observations, and when a catalogued bug reproduces one
+
+
+@dataclass(frozen=True)
+class Odd:
+    """An observation that is not the value asked for: `kind` says what went wrong, `text` shows it."""
+
+    kind: str
+    text: str = ""
+
+
+class Shown:
+    """A display-only part of an observation (numbers for the message): equal to any other Shown,
+    so bugs are matched on the facts beside it, not on incidental values."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, Shown)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Shown({self.value!r})"
+
+
+@dataclass(frozen=True)
+class Approx:
+    """A number in an observation that a bug reproduces only approximately (a sample statistic)."""
+
+    value: float
+    rel: float = 0.1
+    abs: float = 0.0
+
+
+def same_observation(a, b) -> bool:
+    """`same_output` (exceptions by type and message, minus the learner's line), with `Approx`
+    entries equal within their tolerance and a `Called` equal in its warnings and its value;
+    dicts, lists and tuples entry by entry."""
+    if isinstance(a, Approx) and isinstance(b, Approx):
+        return abs(a.value - b.value) <= max(a.rel * max(abs(a.value), abs(b.value)), a.abs)
+    if isinstance(a, Called) and isinstance(b, Called):
+        return same_observation(a.warnings, b.warnings) and same_observation(a.value, b.value)
+    return same_output(a, b, inner=same_observation)
+
+
+# ---------------------------------------------------------------------------------------------
+# step 3: judging what came back
 
 
 def default_compare(expected, actual, args, kwargs):
@@ -192,73 +275,177 @@ def default_compare(expected, actual, args, kwargs):
         raise TypeError(f"no default comparison for {type(expected)}")
 
 
-def run_case(ns: Namespace, function: str, case: Case, judge: Callable[[Any, tuple, dict], None],
-             *, observe: Callable[[Any, tuple, dict], Any] | None = None):
-    """Call the learner on `case` and let `judge(actual, args, kwargs)` raise Mismatch.
+def loose_for_float32(expected, actual, args, kwargs):
+    """The reference comparison, but float32 inputs of size 1e4 get rtol 1e-3: float32 holds 1e4 only
+    to about 1e-3, so a correct log-sum-exp in float32 is that far off."""
+    dtype = next((a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"), np.float64)
+    if dtype == np.float32:
+        expect_array(expected, actual, rtol=1e-3, atol=1e-5)
+    else:
+        default_compare(expected, actual, args, kwargs)
 
-    `observe(actual, args, kwargs)` turns what happened into the observation bugs are matched
-    on (by default the return value); the same function is used when a bug is replayed.
-    """
-    observe = observe or (lambda actual, args, kwargs: actual)
 
-    def replay(other: Namespace):
-        a, k = case.arguments()
-        return observe(attempt(other, function, a, k), a, k)
+def floating_array(actual, shape, what="the result"):
+    """The first rungs for a result with no reference values: an array, this shape, floating, finite."""
+    if not isinstance(actual, np.ndarray):
+        raise Mismatch(f"{what} should be a NumPy array of shape {shape}, but it is {describe(actual)}")
+    if actual.shape != tuple(shape):
+        details = []
+        if actual.shape == tuple(shape)[::-1]:
+            details = ["it is transposed"]
+        raise Mismatch(f"{what} has shape {actual.shape}, expected {tuple(shape)}", details)
+    if actual.dtype.kind != "f":
+        raise Mismatch(f"{what} has dtype {actual.dtype}; it should be floating point (float32 or float64)")
+    if not np.isfinite(actual).all():
+        raise Mismatch(f"{what} contains NaN or inf")
 
-    args, kwargs = case.arguments()
-    actual = attempt(ns, function, args, kwargs)
-    observed = observe(actual, args, kwargs)
-    if isinstance(actual, Raised):
-        raise raised_failure(function, case, actual, replay)
+
+def raised_failure(function: str, case: Case, raised: Raised, replay, *, same=same_observation) -> Failure:
+    """A learner exception, in the learner's words."""
+    if raised.type_name == "NotImplementedError":
+        summary = f"{function} is not implemented yet (it raised NotImplementedError)"
+        details = ["replace `raise NotImplementedError()` with your code, then run that cell again"]
+    elif raised.type_name == "ValueError" and "read-only" in raised.text:
+        summary = f"{function} tried to change its input array in place"
+        details = [
+            "the check passes read-only inputs: a function must not modify the arrays it is given",
+            "build a new array instead (e.g. np.maximum(z, 0)), or work on a copy (z = z.copy())",
+            f"NumPy said: {raised.text}",
+        ]
+    else:
+        summary = f"{function} raised {raised.type_name}"
+        details = [raised.text] if raised.text else []
+    return Failure(summary, case=case.describe(function), details=details, observed=raised,
+                   replay=replay, same=same)
+
+
+def judged(function: str, case: Case, observed, replay: Callable[[Namespace], Any], verdict: Callable[[], None], *,
+           same=same_observation, where: str | None = None) -> None:
+    """The verdict on one case: a `Raised` observation fails with the learner's exception; anything
+    else goes to `verdict()`, whose Mismatch becomes the Failure. `replay(ns)` observes the same
+    case in another namespace (a catalogued bug's), and `same` says whether that matches."""
+    where = where or case.describe(function)
+    if isinstance(observed, Raised):
+        failure = raised_failure(function, case, observed, replay, same=same)
+        failure.case = where
+        raise failure
     try:
-        judge(actual, args, kwargs)
+        with np.errstate(under="ignore"):  # comparing tiny expected values must not warn either
+            verdict()
     except Mismatch as m:
-        raise Failure(m.summary, case=case.describe(function), details=m.details, observed=observed,
-                      replay=replay, same=same_output) from None
+        raise Failure(m.summary, case=where, details=m.details, observed=observed, replay=replay,
+                      same=same) from None
+
+
+def run_case(ns: Namespace, function: str, case: Case, judge: Callable[[Any, tuple, dict], None], *,
+             observe: Callable[[Any, tuple, dict], Any] | None = None, record: bool = False,
+             same: Callable[[Any, Any], bool] = same_observation) -> None:
+    """Call `function` on `case`; `judge(actual, args, kwargs)` raises Mismatch (with `record`,
+    `actual` is a `Called`). The observation bugs are matched on is `observe(actual, args, kwargs)`
+    (the result by default), or the exception the call raised."""
+    observe = observe or (lambda actual, a, k: actual)
+
+    def outcome(other):
+        a, k = case.arguments()
+        got = call(other, function, a, k, record=record)
+        return got, (got if isinstance(got, Raised) else observe(got, a, k)), a, k
+
+    def replay(other):
+        return outcome(other)[1]
+
+    actual, observed, args, kwargs = outcome(ns)
+    judged(function, case, observed, replay, lambda: judge(actual, args, kwargs), same=same)
+
+
+def _expected(function: str, *args, **kwargs):
+    """What the reference gives; its own floating-point warnings are nobody's business."""
+    with np.errstate(all="ignore"):
+        return REFERENCE[function](*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the constructors: every check is one of these. reference_check: agree with the reference;
+# property_check: satisfy a property (no reference values, e.g. random weights); probe_check: a
+# probe runs the learner's code and reduces what happened to an observation (a value, or a small
+# dict of facts), a verdict judges it; raises_check, rng_check, unchanged_check, stateless_check:
+# the promises every function makes.
 
 
 def reference_check(function: str, name: str, title: str, cases: Callable[[], list[Case]], *,
-                    compare=default_compare, points: float = 1.0, hidden: bool = False,
+                    compare=default_compare, points: float = 1, hidden: bool = False,
                     uses: tuple[str, ...] = ()) -> Check:
-    """The learner's result must agree with the reference's on every case."""
+    """The learner's result must agree with the reference's on every case:
+    `compare(expected, actual, args, kwargs)` raises Mismatch."""
 
     def run(ns: Namespace):
         for case in cases():
-            ref_args, ref_kwargs = case.arguments()
-            expected = REFERENCE[function](*ref_args, **ref_kwargs)
-            run_case(ns, function, case, lambda actual, a, k: compare(expected, actual, a, k))
+            a, k = case.arguments()
+            expected = _expected(function, *a, **k)
+            run_case(ns, function, case, lambda actual, a, k, expected=expected: compare(expected, actual, a, k))
 
     return Check(function, name, title, run, points, hidden, uses)
 
 
 def property_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
-                   prop: Callable[[Any, tuple, dict], None], *, observe=None, points: float = 1.0,
-                   hidden: bool = False, uses: tuple[str, ...] = ()) -> Check:
-    """The learner's result must satisfy `prop(actual, args, kwargs)` (which raises Mismatch)."""
+                   prop: Callable[[Any, tuple, dict], None], *, observe=None, record: bool = False,
+                   same=same_observation, points: float = 1, hidden: bool = False,
+                   uses: tuple[str, ...] = ()) -> Check:
+    """The learner's result must satisfy `prop(actual, args, kwargs)`, which raises Mismatch; with
+    `record`, `actual` is a `Called` (value and warnings)."""
 
     def run(ns: Namespace):
         for case in cases():
-            run_case(ns, function, case, prop, observe=observe)
+            run_case(ns, function, case, prop, observe=observe, record=record, same=same)
+
+    return Check(function, name, title, run, points, hidden, uses)
+
+
+def probe_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
+                probe: Callable[[Namespace, Case], Any], verdict: Callable[[Any, Any, Case], None], *,
+                points: float = 1, hidden: bool = False, uses: tuple[str, ...] = (),
+                reference: bool = False, describe_case: Callable[[Case], str] | None = None) -> Check:
+    """For each case: `observed = probe(ns, case)`; a `Raised` observation fails with the learner's
+    exception, anything else goes to `verdict(observed, expected, case)`, which raises Mismatch.
+    With `reference`, `expected = probe(REFERENCE, case)`, else None. The same probe replays each
+    catalogued bug, so hints are matched on the facts, not on incidental details."""
+
+    def run(ns: Namespace):
+        for case in cases():
+            expected = None
+            if reference:
+                with np.errstate(all="ignore"):
+                    expected = probe(REFERENCE, case)
+                if isinstance(expected, (Raised, Odd)):  # pragma: no cover - a check author's mistake
+                    raise RuntimeError(f"the reference fails {function} on {case.name}: {expected}")
+
+            def replay(other, case=case):
+                return probe(other, case)
+
+            observed = probe(ns, case)
+            judged(function, case, observed, replay, lambda: verdict(observed, expected, case),
+                   where=describe_case(case) if describe_case else None)
 
     return Check(function, name, title, run, points, hidden, uses)
 
 
 def raises_check(function: str, name: str, title: str, cases: Callable[[], list[Case]], exception: type,
-                 why: str, *, points: float = 1.0, hidden: bool = False) -> Check:
+                 why: str, *, points: float = 1, hidden: bool = False) -> Check:
     """The learner's function must raise `exception` (or a subclass) on every case: `why` says
-    what makes the input invalid, for the message."""
+    what makes the input invalid, for the message. Bugs are matched on the type of what they
+    raised instead (or on returning at all)."""
 
     def run(ns: Namespace):
         for case in cases():
             def replay(other, case=case):
                 a, k = case.arguments()
-                got = attempt(other, function, a, k)
-                return got if isinstance(got, Raised) else Raised("returned")
+                got = call(other, function, a, k)
+                return Raised(got.type_name) if isinstance(got, Raised) else Raised("returned")
 
             args, kwargs = case.arguments()
             fn = ns.get(function)
             try:
-                got = fn(*args, **kwargs)
+                with np.errstate(under="ignore"):
+                    got = fn(*args, **kwargs)
             except exception:
                 continue
             except Exception as exc:
@@ -266,11 +453,179 @@ def raises_check(function: str, name: str, title: str, cases: Callable[[], list[
                     raise raised_failure(function, case, Raised("NotImplementedError"), replay) from None
                 raise Failure(f"{function} raised {type(exc).__name__}, but it should raise {exception.__name__}",
                               case=case.describe(function), details=[why, _exception_text(exc)],
-                              observed=Raised(type(exc).__name__), replay=replay, same=same_output) from None
-            from autograder.compare import describe
+                              observed=Raised(type(exc).__name__), replay=replay, same=same_observation) from None
             raise Failure(f"{function} returned {describe(got)}, but it should raise {exception.__name__}",
                           case=case.describe(function),
                           details=[why, f"e.g. `raise {exception.__name__}(f\"...\")` after checking the input"],
-                          observed=Raised("returned"), replay=replay, same=same_output)
+                          observed=Raised("returned"), replay=replay, same=same_observation)
 
     return Check(function, name, title, run, points, hidden)
+
+
+def rng_check(function: str, name: str, title: str, arguments: Callable[[np.random.Generator], tuple], *,
+              what: str, points: float = 1, hidden: bool = False) -> Check:
+    """Randomness only through `rng`: two generators with the same seed give identical results,
+    different seeds give different ones, and NumPy's global random state is left alone."""
+    label = "two generators seeded 7, one seeded 8, NumPy's global state watched"
+    shown = Case.of(label, *arguments(np.random.default_rng(7)))
+
+    def probe(other, case):
+        saved = np.random.get_state()
+        try:
+            first = snapshot(call(other, function, arguments(np.random.default_rng(7))))
+            second = snapshot(call(other, function, arguments(np.random.default_rng(7))))
+            third = snapshot(call(other, function, arguments(np.random.default_rng(8))))
+            untouched = _same_global_state(saved, np.random.get_state())
+        finally:
+            np.random.set_state(saved)
+        for got in (first, second, third):
+            if isinstance(got, Raised):
+                return got
+        return (_identical(first, second), not _identical(first, third), untouched, _has_spread(first))
+
+    def verdict(observed, expected, case):
+        same_seed, seed_matters, untouched, spread = observed
+        problems = []
+        if not same_seed:
+            problems.append(f"two generators with the same seed (np.random.default_rng(7)) gave different {what}")
+        if not seed_matters:
+            problems.append(f"generators with different seeds (7 and 8) gave identical {what}: "
+                            + ("the rng argument makes no difference" if spread else "nothing in them is random"))
+        if not untouched:
+            problems.append("NumPy's global random state changed: something called np.random.<function> "
+                            "(randn, rand, normal, seed, ...) instead of a method of rng")
+        if problems:
+            raise Mismatch(problems[0], problems[1:] + ["every random number must come from the rng argument, "
+                                                        "e.g. rng.standard_normal(shape)"])
+
+    return probe_check(function, name, title, lambda: [shown], probe, verdict, points=points, hidden=hidden)
+
+
+def _identical(a, b) -> bool:
+    """Exactly the same result (the same seed must give the same weights, bit for bit)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return same_output(a, b)
+
+
+def _has_spread(result) -> bool:
+    """Whether some array in the result holds more than one distinct value (random numbers do)."""
+    if isinstance(result, dict):
+        return any(_has_spread(v) for v in result.values())
+    return isinstance(result, np.ndarray) and result.size > 1 and bool(np.any(result != result.flat[0]))
+
+
+def _same_global_state(s, t) -> bool:
+    return s[0] == t[0] and np.array_equal(s[1], t[1]) and tuple(s[2:]) == tuple(t[2:])
+
+
+# The promises every function of the learner API makes (issue 10, item 4). These checks are worth
+# 0 points for now: giving them points changes every notebook's points metadata (source/ and
+# release/), a separate step.
+
+
+def unchanged_check(function: str, name: str, title: str, cases: Callable[[], list[Case]], *,
+                    arguments: Callable[[Namespace, tuple, dict], tuple | None] | None = None,
+                    names: tuple[str, ...] = (), hidden: bool = False, uses: tuple[str, ...] = (),
+                    points: float = 0.0) -> Check:
+    """No argument is changed: arrays, lists, dicts and their nested entries (a dict entry replaced
+    counts, not only an array written into). Writable arguments, a deep snapshot before the call,
+    compared after. `arguments(ns, args, kwargs)` may build the real arguments (backward's cache
+    from forward); None skips the case (it cannot be built: another check says why)."""
+
+    def probe(other: Namespace, case: Case):
+        args, kwargs = case.arguments()
+        if arguments is not None:
+            args = arguments(other, args, kwargs)
+            if args is None:
+                return ()
+        before = [_deep_copy(a) for a in args], {k: _deep_copy(v) for k, v in kwargs.items()}
+        got = call(other, function, args, kwargs)
+        if isinstance(got, Raised):
+            return got
+        found = []
+        for i, (b, a) in enumerate(zip(before[0], args)):
+            found += _changes(b, a, names[i] if i < len(names) else f"argument {i + 1}")
+        for k, b in before[1].items():
+            found += _changes(b, kwargs[k], k)
+        return tuple(found)
+
+    def verdict(observed, expected, case):
+        if observed:
+            raise Mismatch(f"{function} changed its argument{'s' if len(observed) > 1 else ''}: {observed[0]}",
+                           list(observed[1:4]) + [
+                               "a function must leave what it is given as it was: the caller still uses it "
+                               "(build new arrays and dicts, or work on a copy)"])
+
+    return probe_check(function, name, title, cases, probe, verdict, points=points, hidden=hidden, uses=uses)
+
+
+def stateless_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
+                    calls: Callable[[Namespace, list[Case]], tuple[list, list]], *, hidden: bool = False,
+                    uses: tuple[str, ...] = (), points: float = 0.0) -> Check:
+    """The result depends on the arguments and nothing else: `calls(ns, cases)` returns (alone,
+    interleaved), each input's result when it is the only call and the same inputs' results when
+    other calls come between (no global, no default-argument memory, no cache kept between forward
+    and backward); they must be the same answers."""
+
+    def interleaved_case():
+        shown = cases()
+        label = " and ".join(f"\u00ab{c.name}\u00bb" for c in shown)
+        return [Case(f"interleaved calls on {label}", shown[0].make, shown[0].kwargs)]
+
+    def probe(other: Namespace, case: Case):
+        alone, interleaved = calls(other, cases())
+        for got in list(alone) + list(interleaved):
+            if isinstance(got, Raised):
+                return got
+        return tuple(same_output(a, b) for a, b in zip(alone, interleaved))
+
+    def verdict(observed, expected, case):
+        if not all(observed):
+            i = observed.index(False)
+            raise Mismatch(f"{function} gave another answer for the same input when other calls came between "
+                           f"(input {i + 1} of {len(observed)})",
+                           ["its result must depend on its arguments only: nothing may be kept between "
+                            "calls (a global variable, a default argument like cache={}, an attribute set "
+                            "on a function), and each call must use what it is given"])
+
+    return probe_check(function, name, title, interleaved_case, probe, verdict, points=points, hidden=hidden,
+                       uses=uses)
+
+
+def _deep_copy(value):
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # an rng or a function: compared by identity only
+        return value
+
+
+def _changes(before, after, where: str) -> list[str]:
+    """What differs between a snapshot and the object now, as 'params['b1'] was replaced by ...'."""
+    if isinstance(before, dict):
+        if not isinstance(after, dict):
+            return [f"{where} is no longer a dict"]
+        out = [f"{where}[{k!r}] was removed" for k in before if k not in after]
+        out += [f"{where}[{k!r}] was added" for k in after if k not in before]
+        for k in before:
+            if k in after:
+                out += _changes(before[k], after[k], f"{where}[{k!r}]")
+        return out
+    if isinstance(before, (list, tuple)):
+        if not isinstance(after, type(before)) or len(after) != len(before):
+            return [f"{where} changed from {before!r} to {after!r}"]
+        out = []
+        for i, (b, a) in enumerate(zip(before, after)):
+            out += _changes(b, a, f"{where}[{i}]")
+        return out
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape or after.dtype != before.dtype:
+            return [f"{where} was replaced by {describe(after)} (it was {describe(before)})"]
+        if not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"):
+            return [f"{where} had {int(np.sum(before != after))} of its {before.size} entries overwritten"]
+        return []
+    if isinstance(before, (int, float, str)) and not isinstance(before, bool) and before != after:
+        return [f"{where} changed from {before!r} to {after!r}"]
+    return []

@@ -18,8 +18,19 @@ import shutil
 
 import numpy as np
 
-from autograder.checks.backprop import Odd, network, probe_check, snapshot
-from autograder.checks.base import LEARNER_FILE_LIMIT, REFERENCE, Case, attempt, read_learner_file, scratch_folder
+from autograder.checks.base import (
+    LEARNER_FILE_LIMIT,
+    REFERENCE,
+    Case,
+    Odd,
+    call,
+    network,
+    probe_check,
+    read_learner_file,
+    scratch_folder,
+    snapshot,
+    unchanged_check,
+)
 from autograder.compare import Mismatch, Raised, describe, describe_input, expect_array
 
 # --- predict ---------------------------------------------------------------------------------
@@ -32,7 +43,7 @@ def _predict_case(label, sizes, n, seed, dtype=np.float64) -> Case:
 
 def _predict_probe(ns, case):
     args, kwargs = case.arguments()
-    return snapshot(attempt(ns, "predict", args, kwargs))
+    return snapshot(call(ns, "predict", args, kwargs))
 
 
 def _predict_verdict(observed, expected, case):
@@ -95,7 +106,7 @@ def _save_probe(ns, case):
     folder = scratch_folder()
     try:
         path = os.path.join(folder, filename)
-        got = attempt(ns, "save_params", (params, path))
+        got = call(ns, "save_params", (params, path))
         if isinstance(got, Raised):
             return got
         files = sorted(os.listdir(folder))
@@ -148,7 +159,7 @@ def _load_probe(ns, case):
                 np.savez_compressed(fh, **params)
         else:
             REFERENCE["save_params"](params, path)
-        got = attempt(ns, "load_params", (path,))
+        got = call(ns, "load_params", (path,))
         if isinstance(got, Raised):
             return got
         if not isinstance(got, dict):
@@ -210,8 +221,6 @@ LOAD_PARAMS = [
 CHECKS = PREDICT + SAVE_PARAMS + LOAD_PARAMS
 
 # --- issue 10, item 4: no argument changed (params entries included) ---
-
-from autograder.checks.promises import unchanged_check  # noqa: E402
 
 PROMISES_07 = [
     unchanged_check("predict", "leaves_arguments", "params (every entry) and X are left exactly as they were",

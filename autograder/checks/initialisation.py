@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.activations import Approx, floating_array, prop_check, rng_check
-from autograder.checks.base import Case
+from autograder.checks.base import Approx, Case, floating_array, property_check, rng_check, unchanged_check
 from autograder.compare import Mismatch, describe, fmt
 
 SIGMAS = 5.0
@@ -101,14 +100,14 @@ def _he_observe(W, args, kwargs):
 
 
 HE_INIT = [
-    prop_check("he_init", "shape", "an array of shape (fan_in, fan_out), floating point", _he_shape_cases,
-               _he_shape, observe=_he_observe),
-    prop_check("he_init", "he_variance", "mean 0 and variance 2 / fan_in on a large draw", _he_variance_cases,
-               _he_variance, observe=_he_observe, points=2),
+    property_check("he_init", "shape", "an array of shape (fan_in, fan_out), floating point", _he_shape_cases,
+                   _he_shape, observe=_he_observe),
+    property_check("he_init", "he_variance", "mean 0 and variance 2 / fan_in on a large draw", _he_variance_cases,
+                   _he_variance, observe=_he_observe, points=2),
     rng_check("he_init", "uses_rng", "randomness only from rng: same seed, same weights; global state untouched",
               lambda rng: (30, 20, rng), what="weights"),
-    prop_check("he_init", "more_layers", "He variance for many and few inputs, NumPy integer sizes",
-               _he_hidden_cases, _he_variance, observe=_he_observe, hidden=True),
+    property_check("he_init", "more_layers", "He variance for many and few inputs, NumPy integer sizes",
+                   _he_hidden_cases, _he_variance, observe=_he_observe, hidden=True),
 ]
 
 # --- init_params -----------------------------------------------------------------------------
@@ -198,21 +197,19 @@ def _init_hidden_cases():
 
 
 INIT_PARAMS = [
-    prop_check("init_params", "keys_and_shapes", "keys W1, b1, ..., WL, bL with the right shapes; zero biases",
-               _init_shape_cases, _structure, observe=_params_summary, points=2),
-    prop_check("init_params", "he_weights", "every weight matrix He-initialised (mean 0, variance 2 / fan_in)",
-               _init_he_cases, _he_layers, observe=_params_summary),
+    property_check("init_params", "keys_and_shapes", "keys W1, b1, ..., WL, bL with the right shapes; zero biases",
+                   _init_shape_cases, _structure, observe=_params_summary, points=2),
+    property_check("init_params", "he_weights", "every weight matrix He-initialised (mean 0, variance 2 / fan_in)",
+                   _init_he_cases, _he_layers, observe=_params_summary),
     rng_check("init_params", "uses_rng", "randomness only from rng: same seed, same network; global state untouched",
               lambda rng: ([6, 5, 4], rng), what="parameters"),
-    prop_check("init_params", "more_networks", "the smallest network, four layers, He variance again",
-               _init_hidden_cases, _he_layers, observe=_params_summary, hidden=True),
+    property_check("init_params", "more_networks", "the smallest network, four layers, He variance again",
+                   _init_hidden_cases, _he_layers, observe=_params_summary, hidden=True),
 ]
 
 CHECKS = HE_INIT + INIT_PARAMS
 
 # --- issue 10, item 4: no argument changed (the layer_sizes list included) ---
-
-from autograder.checks.promises import unchanged_check  # noqa: E402
 
 PROMISES_04 = [
     unchanged_check("init_params", "leaves_layer_sizes", "the layer_sizes list is left as it was",

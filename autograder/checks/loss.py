@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.activations import compare_check, loose_for_float32
-from autograder.checks.base import Case
+from autograder.checks.base import Case, loose_for_float32, reference_check
 from autograder.compare import expect_number, tolerance
 
 
@@ -77,14 +76,14 @@ def _cross_entropy_random():
 
 
 CROSS_ENTROPY = [
-    compare_check("cross_entropy", "mean_loss", "the mean of -log(probability of the true class)",
-                  _cross_entropy_cases, compare=_number("the loss"), points=2),
-    compare_check("cross_entropy", "zero_probability", "finite when a probability is exactly 0 (clipped at eps)",
-                  _cross_entropy_zeros, compare=_number("the loss")),
-    compare_check("cross_entropy", "uses_eps", "clips with the eps it is given", _cross_entropy_eps,
-                  compare=_number("the loss", rtol=1e-4), hidden=True),
-    compare_check("cross_entropy", "random_batches", "random batches, float32, probabilities below eps",
-                  _cross_entropy_random, compare=_number("the loss"), hidden=True),
+    reference_check("cross_entropy", "mean_loss", "the mean of -log(probability of the true class)",
+                    _cross_entropy_cases, compare=_number("the loss"), points=2),
+    reference_check("cross_entropy", "zero_probability", "finite when a probability is exactly 0 (clipped at eps)",
+                    _cross_entropy_zeros, compare=_number("the loss")),
+    reference_check("cross_entropy", "uses_eps", "clips with the eps it is given", _cross_entropy_eps,
+                    compare=_number("the loss", rtol=1e-4), hidden=True),
+    reference_check("cross_entropy", "random_batches", "random batches, float32, probabilities below eps",
+                    _cross_entropy_random, compare=_number("the loss"), hidden=True),
 ]
 
 # --- softmax_cross_entropy_grad -----------------------------------------------------------------
@@ -122,12 +121,12 @@ def _grad_hidden():
 
 
 SOFTMAX_CROSS_ENTROPY_GRAD = [
-    compare_check("softmax_cross_entropy_grad", "gradient", "(softmax(logits) - one_hot(labels)) / N",
-                  _grad_cases, points=2),
-    compare_check("softmax_cross_entropy_grad", "large_logits", "finite for logits of size 1e4",
-                  _grad_large, compare=loose_for_float32),
-    compare_check("softmax_cross_entropy_grad", "random_batches", "random batches, one class only, float32",
-                  _grad_hidden, hidden=True),
+    reference_check("softmax_cross_entropy_grad", "gradient", "(softmax(logits) - one_hot(labels)) / N",
+                    _grad_cases, points=2),
+    reference_check("softmax_cross_entropy_grad", "large_logits", "finite for logits of size 1e4",
+                    _grad_large, compare=loose_for_float32),
+    reference_check("softmax_cross_entropy_grad", "random_batches", "random batches, one class only, float32",
+                    _grad_hidden, hidden=True),
 ]
 
 # --- accuracy ----------------------------------------------------------------------------------
@@ -170,10 +169,10 @@ def _accuracy_hidden():
 
 
 ACCURACY = [
-    compare_check("accuracy", "fraction", "the fraction of rows whose argmax is the label",
-                  _accuracy_cases, compare=_number("the accuracy"), points=2),
-    compare_check("accuracy", "more_batches", "a large float32 batch, negative logits, a single sample",
-                  _accuracy_hidden, compare=_number("the accuracy"), hidden=True),
+    reference_check("accuracy", "fraction", "the fraction of rows whose argmax is the label",
+                    _accuracy_cases, compare=_number("the accuracy"), points=2),
+    reference_check("accuracy", "more_batches", "a large float32 batch, negative logits, a single sample",
+                    _accuracy_hidden, compare=_number("the accuracy"), hidden=True),
 ]
 
 CHECKS = CROSS_ENTROPY + SOFTMAX_CROSS_ENTROPY_GRAD + ACCURACY
