@@ -61,16 +61,40 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
     if sandbox.reached_at_load:
         flags.append(f"the submission's code tried to import {', '.join(sandbox.reached_at_load)} (the reference)")
     results = []
+    throwaway = {}
     for check in checks:
-        result = judge_one(sandbox, check, timeout=timeout)
+        where = sandbox
+        if check.function in LOCAL_STAND_INS:  # its stand-ins run in a worker of its own, thrown away after
+            if check.function not in throwaway:
+                throwaway[check.function] = _throwaway(sandbox, check.function)
+            where = throwaway[check.function]
+        result = judge_one(where, check, timeout=timeout)
         if result.internal:
             flags.append(f"internal error in check {check.id}: {dict(result.extra).get('internal', '')}")
         if "reached" in dict(result.extra):
             flags.append(f"{check.function}: its code tried to reach the reference")
         results.append(result)
+    for worker in throwaway.values():
+        worker.shutdown()
     # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
     results = diagnose.reconcile(results)
     return Verdicts(results, list(sandbox.notes), flags, sandbox.isolation, sandbox.detail)
+
+
+# Functions whose checks call many other course functions (train: forward, backward, sgd_step...
+# on every batch): their stand-ins run inside a worker of their own, started for their checks and
+# thrown away after, instead of a round trip to the judge per call. That worker holds the reference
+# of every other function, never of the judged one, and nothing it does outlives it.
+LOCAL_STAND_INS = ("train",)
+
+
+def _throwaway(sandbox: Sandbox, function: str) -> Sandbox:
+    from autograder.reference_file import reference_source_without
+
+    worker = Sandbox(sandbox.blocks, sandbox.names, sandbox.reference, require_sandbox=sandbox.require_sandbox,
+                     load_timeout=sandbox.load_timeout, block_timeout=sandbox.block_timeout, env=sandbox.env,
+                     local_reference=reference_source_without([function]))
+    return worker.start()
 
 
 def judge_one(sandbox: Sandbox, check: Check, *, timeout: float | None = None) -> Result:

@@ -32,3 +32,13 @@ def _reference_helpers() -> list[str]:
                 seen.add(attr)
                 out.append(f"{attr} = {value!r}")
     return out
+
+
+def reference_source_without(names) -> str:
+    """The reference as one file, less the functions `names` (a worker that may run every other
+    reference function, but not these)."""
+    import ast
+
+    tree = ast.parse(reference_source())
+    tree.body = [node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name in set(names))]
+    return ast.unparse(tree) + "\n"

@@ -250,6 +250,35 @@ def test_a_stand_in_cannot_answer_for_the_function_being_checked(unchanged):
     assert sum(r.points for r in verdicts.results if r.function == "relu") == 0
 
 
+def test_trains_throwaway_worker_holds_no_reference_train_and_keeps_nothing(unchanged):
+    # train's stand-ins run in a worker of its own: the reference train is not there, and what the
+    # learner's train steals from that worker (the reference forward) is gone when predict is checked
+    verdicts = grade("""
+        import gc, os, inspect, numpy as np
+        def train(X, labels, layer_sizes, *, epochs, batch_size, lr, rng, X_val=None, labels_val=None):
+            for obj in gc.get_objects():
+                if callable(obj) and getattr(obj, "__name__", "") == "train" and obj is not train:
+                    return obj(X, labels, layer_sizes, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng,
+                               X_val=X_val, labels_val=labels_val)
+            source = inspect.getsource(forward)
+            for folder in (".", "/tmp"):
+                with open(os.path.join(folder, "stolen_forward.py"), "w") as fh:
+                    fh.write(source)
+            raise NotImplementedError()
+        def predict(params, X):
+            namespace = {"np": np, "relu": lambda z: np.maximum(z, 0),
+                         "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)}
+            for folder in (".", "/tmp"):
+                try:
+                    exec(open(os.path.join(folder, "stolen_forward.py")).read(), namespace)
+                    return np.argmax(namespace["forward"](params, X)[0], axis=1)
+                except OSError:
+                    continue
+            raise NotImplementedError()
+    """, ("train", "predict"))
+    assert points(verdicts) == 0
+
+
 @needs_bubblewrap
 def test_the_reference_files_are_not_visible(unchanged):
     path = REPO / "solutions" / "activations.py"

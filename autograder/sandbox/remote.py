@@ -94,13 +94,16 @@ class Sandbox:
 
     def __init__(self, blocks: Sequence[dict], names: Sequence[str], reference: Mapping[str, Callable], *,
                  require_sandbox: bool = False, load_timeout: float = LOAD_TIMEOUT, block_timeout: float | None = None,
-                 env: Mapping | None = None):
+                 env: Mapping | None = None, local_reference: str | None = None):
         self.blocks = list(blocks)
         self.names = list(names)
         self.reference = reference
         self.require_sandbox = require_sandbox
         self.load_timeout = load_timeout
         self.block_timeout = block_timeout or BLOCK_TIMEOUT
+        # source of the reference functions this worker may run itself (a throwaway worker for one
+        # function's checks: never the judged function's own reference)
+        self.local_reference = local_reference
         self.env = dict(env or {})
         self.isolation, self.detail = "", ""
         self.notes: list[str] = []
@@ -144,7 +147,8 @@ class Sandbox:
         self.isolation, self.detail = self._proc.isolation, self._proc.detail
         try:  # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
             header, _ = self._exchange(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
-                                                  "block_timeout": self.block_timeout}, []),
+                                                  "block_timeout": self.block_timeout,
+                                                  "local_reference": self.local_reference}, []),
                                        deadline=time.monotonic() + self.load_timeout, what="loading")
         except LearnerCrash as crash:
             if not self._loaded_once:

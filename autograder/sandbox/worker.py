@@ -108,6 +108,10 @@ class Worker:
     # -- loading the submission ----------------------------------------------------------------
 
     def load(self, header) -> bytes:
+        local = header.get("local_reference")
+        if isinstance(local, str):  # a throwaway worker: these stand-ins run here, not in the judge
+            self.local_refs = {"__name__": "reference", "__builtins__": builtins}
+            exec(compile(local, "<reference>", "exec"), self.local_refs)
         notes = []
         for block in header["blocks"]:
             label, filename, source = block["label"], block["filename"], block["source"]
@@ -311,6 +315,9 @@ class Worker:
     # -- calls back to the judge -----------------------------------------------------------------
 
     def _stand_in(self, name: str):
+        local = getattr(self, "local_refs", {}).get(name)
+        if callable(local):
+            return local
         worker = self
 
         def stand_in(*args, **kwargs):
