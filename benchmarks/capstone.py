@@ -3,21 +3,32 @@
 Runs, in one process: the reference trainer (solutions.capstone.train_capstone, NumPy float32), then
 PyTorch CPU training of the same network with the same initial weights (copied from the reference's
 init_params draw), the same data order (the same rng.permutation per epoch), batch size, optimiser
-(torch.optim.SGD with momentum) and per-step learning-rate schedule (solutions.capstone.lr_at).
-Prints both training times, both test accuracies, their ratio, and the GFLOP/s each achieves beside
-the GFLOP/s of a large float32 matmul on this machine (the ceiling either could reach).
+(torch.optim.SGD with momentum) and per-step learning-rate schedule (solutions.capstone.lr_at), and
+the GFLOP/s of a large float32 matmul with NumPy's BLAS on all cores: the ceiling either could reach.
 
-    python benchmarks/capstone.py [--repeats N]
+    python benchmarks/capstone.py [--repeats N]        # NumPy vs PyTorch
+    python benchmarks/capstone.py --numpy-only [--save model.npz] [--epochs E] [--hidden H] [--seed S]
 
-The last line is machine-readable and always reads
-    ratio=R numpy_s=T torch_s=T numpy_acc=A torch_acc=A
-with ratio = numpy_s / torch_s (below 1: the NumPy reference is faster). Times are the fastest of
---repeats runs. Without torch it explains how to install it and exits with status 2.
+The last line of a comparison is machine-readable and always reads
+    ratio=R numpy_s=T torch_s=T numpy_acc=A torch_acc=A gemm_frac=F
+with ratio = numpy_s / torch_s (below 1: the NumPy reference is faster) and gemm_frac = the GFLOP/s
+the NumPy trainer achieved / the best 2048x2048 float32 matmul GFLOP/s measured in this run (matmuls
+timed between the training runs, so both see the same machine). Times are the fastest of --repeats
+runs, interleaved NumPy, PyTorch, NumPy, ...; the peak memory is the process's peak resident set
+after the first NumPy run (MNIST loaded and one training), before PyTorch is imported.
+Without torch it explains how to install it and exits with status 2; --numpy-only needs no torch
+(it is the reference's command line: the solutions package loads no data itself).
+
+Timings on a machine that other programs are using are noise: each run says how many CPU-seconds
+other processes used meanwhile. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, force an older
+kernel: the header line shows which kernel NumPy's BLAS runs (from threadpoolctl).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -130,68 +141,146 @@ def train_torch(torch, X, labels, config, threads):
     return model, seconds
 
 
+def peak_rss_mb():
+    """Peak resident memory of this process in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def blas_kernel():
+    """Which BLAS NumPy runs and its kernel, e.g. 'openblas 0.3.31 SkylakeX, 2 threads' (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown BLAS (pip install threadpoolctl to see it)"
+    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not libs:
+        return "no BLAS threadpoolctl knows"
+    i = libs[0]
+    return f"{i['internal_api']} {i.get('version')} {i.get('architecture')}, {i['num_threads']} threads"
+
+
+def load_data():
+    """MNIST as the course prepares it: (X, labels, X_test, labels_test), X = normalize(flatten(images))."""
+    from autograder.mnist import load_mnist
+    from solutions import flatten, normalize
+
+    train_images, train_labels = load_mnist("train")
+    test_images, test_labels = load_mnist("test")
+    return normalize(flatten(train_images)), train_labels, normalize(flatten(test_images)), test_labels
+
+
+def numpy_only(args):
+    """The reference's command line: train on the 60,000 training images, report test accuracy,
+    training time and peak memory, optionally save the params."""
+    from solutions.capstone import CONFIG, predict, save_params, train_capstone
+
+    config = dataclasses.replace(CONFIG, epochs=args.epochs or CONFIG.epochs, hidden=args.hidden or CONFIG.hidden,
+                                 seed=CONFIG.seed if args.seed is None else args.seed)
+    t0 = time.perf_counter()
+    X, labels, X_test, labels_test = load_data()
+    print(f"data: {len(X)} training / {len(X_test)} test images, loaded in {time.perf_counter() - t0:.2f} s")
+    print(f"config: {config}")
+    print(f"blas: {blas_kernel()}")
+    params, history = train_capstone(X, labels, config, threads=args.threads,
+                                     log=None if args.quiet else lambda line: print(line, flush=True))
+    accuracy = float(np.mean(predict(params, X_test) == labels_test))
+    if args.save:
+        save_params(params, args.save)
+        print(f"saved params to {args.save}")
+    print(f"test accuracy: {accuracy:.4f}")
+    print(f"training time: {history['seconds']:.2f} s "
+          f"({training_flops(len(X), config.epochs, config.hidden) / history['seconds'] / 1e9:.0f} GFLOP/s)")
+    print(f"peak memory: {peak_rss_mb():.0f} MiB")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="NumPy reference capstone vs PyTorch CPU, same run.")
     parser.add_argument("--repeats", type=int, default=1, help="time each side N times, keep the fastest")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="most threads either side may use (default: every core)")
+    parser.add_argument("--numpy-only", action="store_true", help="train the NumPy reference only, no torch")
+    parser.add_argument("--save", metavar="PATH", help="--numpy-only: save the trained params as .npz")
+    parser.add_argument("--epochs", type=int, help="--numpy-only: epochs (default: the reference's)")
+    parser.add_argument("--hidden", type=int, help="--numpy-only: hidden units (default: the reference's)")
+    parser.add_argument("--seed", type=int, help="--numpy-only: seed (default: the reference's)")
+    parser.add_argument("--quiet", action="store_true", help="--numpy-only: no per-epoch lines")
     args = parser.parse_args(argv)
+    if args.numpy_only:
+        return numpy_only(args)
 
-    try:
-        import torch
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
         print(INSTALL, file=sys.stderr)
         print("benchmarks/capstone.py: cannot compare without torch (exit status 2)", file=sys.stderr)
         return 2
 
-    from autograder.mnist import load_mnist
-    from solutions import flatten, normalize
     from solutions.capstone import CONFIG, predict, standardise, train_capstone
 
-    threads = os.cpu_count() or 1
-    train_images, train_labels = load_mnist("train")
-    test_images, test_labels = load_mnist("test")
-    X, X_test = normalize(flatten(train_images)), normalize(flatten(test_images))
-    # torch trains on the inputs the reference standardises batch by batch, bit for bit; the
-    # reference folds the standardisation into W1, b1 at the end, torch keeps it in the data.
-    X_std, X_test_std = standardise(X), standardise(X_test)
+    threads = args.threads or os.cpu_count() or 1
+    X, train_labels, X_test, test_labels = load_data()
     flops = training_flops(len(X), CONFIG.epochs, CONFIG.hidden)
     print(f"config: {CONFIG}")
-    print(f"machine: {threads} cores; numpy {np.__version__}, torch {torch.__version__} "
-          f"(torch threads set to {threads})")
+    print(f"machine: {os.cpu_count()} cores; numpy {np.__version__} with {blas_kernel()}")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(var):
+            print(f"note: {var}={os.environ[var]} is set: it may force a slower OpenBLAS kernel")
     print(f"training: {len(X)} images x {CONFIG.epochs} epochs = {flops / 1e9:.0f} GFLOP of matmul")
 
+    a = np.ones((2048, 2048), np.float32)
+    peak = 0.0  # the best GFLOP/s of a 2048x2048 float32 matmul, measured between the training runs
+
+    def measure_peak():
+        nonlocal peak
+        peak = max(peak, matmul_gflops(lambda: a @ a))
+
     numpy_s, torch_s = float("inf"), float("inf")
-    busy = []
+    busy, rss_mb, torch = [], None, None
     for r in range(args.repeats):
         # NumPy first: torch's OpenMP workers keep spinning for a while after torch returns.
-        (params, history), np_busy = others_cpu(lambda: train_capstone(X, train_labels, CONFIG))
+        (params, history), np_busy = others_cpu(lambda: train_capstone(X, train_labels, CONFIG, threads=threads))
         numpy_s = min(numpy_s, history["seconds"])
         numpy_acc = float(np.mean(predict(params, X_test) == test_labels))
+        measure_peak()
+        if torch is None:
+            rss_mb = peak_rss_mb()  # data + the NumPy trainer, before torch and its copy of the data
+            print(f"numpy peak memory: {rss_mb:.0f} MiB (MNIST loaded, one training run; target < 500 MiB)")
+            import torch
+
+            print(f"torch {torch.__version__}, {threads} threads", flush=True)
+            # torch trains on the inputs the reference standardises batch by batch, bit for bit; the
+            # reference folds the standardisation into W1, b1 at the end, torch keeps it in the data.
+            X_std, X_test_std = standardise(X), standardise(X_test)
         (model, seconds), torch_busy = others_cpu(
             lambda: train_torch(torch, X_std, train_labels, CONFIG, threads))
         torch_s = min(torch_s, seconds)
         with torch.no_grad():
             logits = model.eval()(torch.from_numpy(X_test_std))
         torch_acc = float((logits.argmax(1).numpy() == test_labels).mean())
+        measure_peak()
         note = ""
         if np_busy is not None:
             busy += [np_busy, torch_busy]
             note = f"  (other processes used {np_busy:.1f} / {torch_busy:.1f} CPU-s meanwhile)"
-        print(f"run {r + 1}: numpy {history['seconds']:.2f} s acc {numpy_acc:.4f} | "
+        print(f"run {r + 1}: numpy {history['seconds']:.2f} s acc {numpy_acc:.4f} "
+              f"(BLAS threads per epoch {''.join(map(str, history['threads']))}) | "
               f"torch {seconds:.2f} s acc {torch_acc:.4f}{note}", flush=True)
 
-    a = np.ones((2048, 2048), np.float32)
     a_t = torch.from_numpy(a)
-    np_peak = matmul_gflops(lambda: a @ a)
     torch_peak = matmul_gflops(lambda: a_t @ a_t)
-    print(f"numpy: {numpy_s:.2f} s, {flops / numpy_s / 1e9:.0f} GFLOP/s achieved "
-          f"(2048x2048 float32 matmul: {np_peak:.0f} GFLOP/s), test accuracy {numpy_acc:.4f}")
+    achieved = flops / numpy_s / 1e9
+    print(f"numpy: {numpy_s:.2f} s, {achieved:.0f} GFLOP/s achieved "
+          f"(2048x2048 float32 matmul: {peak:.0f} GFLOP/s), test accuracy {numpy_acc:.4f}")
     print(f"torch: {torch_s:.2f} s, {flops / torch_s / 1e9:.0f} GFLOP/s achieved "
           f"(2048x2048 float32 matmul: {torch_peak:.0f} GFLOP/s), test accuracy {torch_acc:.4f}")
+    print(f"numpy peak memory: {rss_mb:.0f} MiB")
     if busy and max(busy) > 0.5:
         print(f"warning: other processes were using the CPU during some runs (up to {max(busy):.1f} "
               f"CPU-s); times are the fastest of {args.repeats} runs: use --repeats to get a quiet one")
     print(f"ratio={numpy_s / torch_s:.3f} numpy_s={numpy_s:.2f} torch_s={torch_s:.2f} "
-          f"numpy_acc={numpy_acc:.4f} torch_acc={torch_acc:.4f}")
+          f"numpy_acc={numpy_acc:.4f} torch_acc={torch_acc:.4f} gemm_frac={achieved / peak:.3f}")
     return 0
 
 
