@@ -5,6 +5,8 @@ PyTorch CPU training of the same network with the same initial weights (copied f
 init_params draw), the same data order (the same rng.permutation per epoch), batch size, optimiser
 (torch.optim.SGD with momentum) and per-step learning-rate schedule (solutions.capstone.lr_at), and
 the GFLOP/s of a large float32 matmul with NumPy's BLAS on all cores: the ceiling either could reach.
+Both sides choose their threads the same way, each epoch: a few steps on 1 thread, a few on every
+core, then the faster (on cores busy with other work, spinning BLAS/OpenMP threads can be 10x slower).
 
     python benchmarks/capstone.py [--repeats N]        # NumPy vs PyTorch
     python benchmarks/capstone.py --numpy-only [--save model.npz] [--epochs E] [--hidden H] [--seed S]
@@ -99,11 +101,15 @@ def epoch_orders(config, n):
 
 
 def train_torch(torch, X, labels, config, threads):
-    """The same training in idiomatic PyTorch; returns (model, seconds)."""
+    """The same training in idiomatic PyTorch; returns (model, seconds, threads used per epoch).
+
+    Threads are chosen as the reference chooses its BLAS threads (solutions.capstone.BlasThreads):
+    at the start of each epoch a few steps with 1 thread and a few with ``threads``, then the faster
+    for the rest of the epoch, so that neither side is judged by threads that wait for a busy core.
+    """
     from solutions.capstone import lr_at
     from solutions.initialisation import init_params
 
-    torch.set_num_threads(threads)
     torch.manual_seed(config.seed)  # nothing random is drawn by torch; set for good measure
     init = {k: v.astype(np.float32) for k, v in
             init_params([X.shape[1], config.hidden, 10], np.random.default_rng(config.seed)).items()}
@@ -121,13 +127,23 @@ def train_torch(torch, X, labels, config, threads):
     y_t = torch.from_numpy(np.array(labels, dtype=np.int64))  # a writable copy
     orders = [torch.from_numpy(o) for o in epoch_orders(config, len(X))]
     B = config.batch_size
-    total = -(-len(X) // B) * config.epochs
-    step = 0
-    seconds = 0.0
+    batches = -(-len(X) // B)
+    total = batches * config.epochs
+    trial = max(1, min(20, batches // 8))  # as in train_capstone
+    candidates = [1, threads] if threads > 1 else [1]
+    step, seconds, used = 0, 0.0, []
     model.train()
     for order in orders:
         t0 = time.perf_counter()
-        for start in range(0, len(X), B):
+        timings = {}
+        for batch, start in enumerate(range(0, len(X), B)):
+            if batch % trial == 0 and batch <= trial * len(candidates):
+                now = time.perf_counter()
+                if batch:
+                    timings[torch.get_num_threads()] = now - t_trial
+                torch.set_num_threads(candidates[batch // trial] if batch < trial * len(candidates)
+                                      else min(timings, key=timings.get))
+                t_trial = now
             idx = order[start:start + B]
             xb, yb = X_t.index_select(0, idx), y_t.index_select(0, idx)
             for group in optimiser.param_groups:
@@ -138,7 +154,9 @@ def train_torch(torch, X, labels, config, threads):
             optimiser.step()
             step += 1
         seconds += time.perf_counter() - t0
-    return model, seconds
+        used.append(torch.get_num_threads())
+    torch.set_num_threads(threads)
+    return model, seconds, used
 
 
 def peak_rss_mb():
@@ -251,12 +269,13 @@ def main(argv=None):
             print(f"numpy peak memory: {rss_mb:.0f} MiB (MNIST loaded, one training run; target < 500 MiB)")
             import torch
 
-            print(f"torch {torch.__version__}, {threads} threads", flush=True)
+            print(f"torch {torch.__version__}: threads chosen per epoch from 1 and {threads}, as NumPy's",
+                  flush=True)
             # torch trains on the inputs the reference standardises batch by batch, bit for bit
             # (standardise of the same uint8 pixels); the reference folds the standardisation into
             # W1, b1 at the end, torch keeps it in the data (prepared before its timer starts).
             X_std, X_test_std = standardise(X), standardise(X_test)
-        (model, seconds), torch_busy = others_cpu(
+        (model, seconds, torch_threads), torch_busy = others_cpu(
             lambda: train_torch(torch, X_std, train_labels, CONFIG, threads))
         torch_s = min(torch_s, seconds)
         with torch.no_grad():
@@ -269,7 +288,8 @@ def main(argv=None):
             note = f"  (other processes used {np_busy:.1f} / {torch_busy:.1f} CPU-s meanwhile)"
         print(f"run {r + 1}: numpy {history['seconds']:.2f} s acc {numpy_acc:.4f} "
               f"(BLAS threads per epoch {''.join(map(str, history['threads']))}) | "
-              f"torch {seconds:.2f} s acc {torch_acc:.4f}{note}", flush=True)
+              f"torch {seconds:.2f} s acc {torch_acc:.4f} (threads {''.join(map(str, torch_threads))}){note}",
+              flush=True)
 
     a_t = torch.from_numpy(a)
     torch_peak = matmul_gflops(lambda: a_t @ a_t)

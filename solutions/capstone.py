@@ -164,7 +164,7 @@ class BlasThreads:
     programs are using, a BLAS thread often has to wait for a core while its partner spins, and a
     product can take ten times longer than on one thread. So the trainer does not guess: at the
     start of every epoch it times a few steps with one thread and a few with ``max_threads``, and
-    keeps the faster for the rest of the epoch (``choose``). Products too small to split (those with
+    keeps the faster for the rest of the epoch (``start_epoch``, then ``before_batch`` each step). Products too small to split (those with
     10 classes on one side) run on one thread whatever is set: OpenBLAS decides that by itself.
 
     Without threadpoolctl (or without a BLAS it knows) it does nothing: the BLAS keeps its default.
@@ -192,6 +192,22 @@ class BlasThreads:
         if self._controller is not None and threads != self.current:
             self._controller.limit(limits=threads)
         self.current = threads
+
+    def start_epoch(self, trial):
+        """Begin an epoch whose first ``trial`` batches try each candidate count in turn."""
+        self._trial, self._timings, self._since = trial, {}, None
+
+    def before_batch(self, batch):
+        """Batches 0..trial-1 on the first candidate, trial..2 trial-1 on the next, then the fastest."""
+        candidates, trial = self.candidates, self._trial
+        if batch % trial or batch > trial * len(candidates):
+            return
+        now = time.perf_counter()
+        if batch:
+            self._timings[self.current] = now - self._since
+        self.set(candidates[batch // trial] if batch < trial * len(candidates)
+                 else min(self._timings, key=self._timings.get))
+        self._since = now
 
     def restore(self):
         """Give the BLAS back the thread counts it had before (the caller's setting)."""
@@ -284,18 +300,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
             t0 = time.perf_counter()
             order = rng.permutation(n)
             labels_in_order = labels[order]         # one gather per epoch; each batch's is a slice
-            candidates, timings = blas.candidates, {}
+            blas.start_epoch(trial)
             for batch, start in enumerate(range(0, n, B)):
-                # Thread count: try each candidate for `trial` steps, then keep the fastest.
-                if batch % trial == 0 and batch <= trial * len(candidates):
-                    now = time.perf_counter()
-                    if batch:
-                        timings[blas.current] = now - t_trial
-                    if batch < trial * len(candidates):
-                        blas.set(candidates[batch // trial])
-                    else:
-                        blas.set(min(timings, key=timings.get))
-                    t_trial = now
+                blas.before_batch(batch)  # 1 or all BLAS threads: the first steps measure which is faster
                 idx = order[start:start + B]
                 m = len(idx)
                 xb, A1, P, dZ1 = xb_full[:m], A1_full[:m], P_full[:m], dZ1_full[:m]
