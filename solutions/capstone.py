@@ -227,8 +227,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     Random draws, in this order, from np.random.default_rng(config.seed): the initial weights
     (init_params), then one permutation of range(N) per epoch. history holds "loss" (mean training
     loss per epoch, as the model was during that epoch), "test_accuracy" (per epoch, when test data
-    is given), "threads" (the BLAS threads each epoch ran with, see BlasThreads) and "seconds"
-    (training time, evaluation excluded). ``log`` is called with one line per epoch when given.
+    is given), "threads" (the BLAS threads each epoch ran with, see BlasThreads), "seconds"
+    (training time, evaluation excluded) and "step_seconds" (each step's time, for benchmarks).
+    ``log`` is called with one line per epoch when given.
     ``threads``: the most BLAS threads to try (default: every core). The returned params take
     [0, 1] inputs (see fold_standardisation).
 
@@ -293,7 +294,8 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     total = batches * config.epochs
     trial = max(1, min(20, batches // 8))       # steps timed per candidate thread count
     blas = BlasThreads(threads)
-    history = {"loss": [], "test_accuracy": [], "threads": [], "seconds": 0.0}
+    history = {"loss": [], "test_accuracy": [], "threads": [], "seconds": 0.0,
+               "step_seconds": np.zeros(total)}  # each step's duration: a benchmark's raw data
     step, elapsed, lr_prev = 0, 0.0, f32(config.lr)
     try:
         for epoch in range(config.epochs):
@@ -303,6 +305,7 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
             blas.start_epoch(trial)
             for batch, start in enumerate(range(0, n, B)):
                 blas.before_batch(batch)  # 1 or all BLAS threads: the first steps measure which is faster
+                t_step = time.perf_counter()
                 idx = order[start:start + B]
                 m = len(idx)
                 xb, A1, P, dZ1 = xb_full[:m], A1_full[:m], P_full[:m], dZ1_full[:m]
@@ -353,6 +356,7 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                 step_flat += grad_flat
                 flat -= step_flat
                 lr_prev = lr
+                history["step_seconds"][step] = time.perf_counter() - t_step
                 step += 1
             elapsed += time.perf_counter() - t0
             loss = float(-np.mean(np.log(np.maximum(p_true, f32(1e-30)), dtype=np.float64)))
