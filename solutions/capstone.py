@@ -261,8 +261,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     rng = np.random.default_rng(config.seed)
     init = init_params([d, H, C], rng)
 
-    # One flat float32 buffer for all parameters, one for their gradients, one for the velocities;
-    # params["W1"] etc. are reshaped views into them, so writing a view writes the buffer.
+    # One flat float32 buffer for all parameters, one for their gradients, one for the steps
+    # (lr times the velocity, see the update); params["W1"] etc. are reshaped views into the
+    # first two, so writing a view writes the buffer and one call updates every parameter.
     flat = np.empty(sum(v.size for v in init.values()), np.float32)
     grad_flat, step_flat = np.empty_like(flat), np.zeros_like(flat)  # step_flat: lr * velocity
     params, grads, offset = {}, {}, 0
