@@ -16,7 +16,21 @@ c.CourseDirectory.course_id = "backprop-kit"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 
-# Per cell. The capstone trains a network in one cell; everything else takes seconds.
+# Grades come from outside the notebook: nbgrader autograde does not run the notebook in a kernel
+# (where a learner cell could redefine `check` or rewrite gradebook.db); SandboxedGrades runs the
+# learner's cells in the sandboxed judge and writes each test cell's feedback and points itself.
+from autograder.nbgrader_grading import SandboxedGrades  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+c.Autograde.autograde_preprocessors = [SandboxedGrades, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# Set True where bubblewrap must be available (a grading server): grading then refuses to fall back.
+c.SandboxedGrades.require_sandbox = False
+
+# `nbgrader validate` (a learner's own check) still runs the notebook, per cell: the capstone trains a
+# network in one cell; everything else takes seconds.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 

@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import re
+import stat
 import sys
 import types
 import warnings
@@ -159,8 +160,9 @@ def read_model(path: str | os.PathLike) -> dict[str, np.ndarray]:
             f"{shown} does not exist (looked in {where}).\n"
             f"Run the training cell and the cell that calls save_params(params, \"{path.name}\"), "
             f"then this one; if training stopped early (an error, or the time limit), fix that first."])
-    if not path.is_file():
-        raise ModelFileError([f"{shown} is a folder, not a model file; save the model with save_params"])
+    if path.is_symlink() or not stat.S_ISREG(path.lstat().st_mode):
+        what = "a folder" if path.is_dir() else "a link or a special file"
+        raise ModelFileError([f"{shown} is {what}, not a model file; save the model with save_params"])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ModelFileError([f"{shown} is {size / 2**20:,.0f} MB; the grader accepts model files up to "
@@ -375,13 +377,17 @@ def _compute_dtype(a: np.ndarray) -> np.ndarray:
 
 
 def _run_predict(predict: Callable, params: dict, X: np.ndarray):
-    """In the child process: call predict and describe what came back (never raises)."""
+    """Call predict and describe what came back (never raises a learner's exception): ("ok",
+    array), ("bad", message) or ("raised", type name, text). With a sandboxed predict the call
+    runs in the sandbox; a LearnerCrash (exit, time out) goes to the caller."""
     try:
         value = predict(params, X)
     except Exception as exc:
-        from autograder.checks.base import learner_line
+        where = getattr(exc, "__learner_line__", None)
+        if where is None:
+            from autograder.checks.base import learner_line
 
-        where = learner_line(exc.__traceback__)
+            where = learner_line(exc.__traceback__)
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return ("raised", type(exc).__name__, text + (f" ({where})" if where else ""))
     if value is None:
@@ -395,6 +401,46 @@ def _run_predict(predict: Callable, params: dict, X: np.ndarray):
                        + (f" of dtype {array.dtype}" if array is not None else "")
                        + ": it should return an integer array of classes, shape (N,)")
     return ("ok", array)
+
+
+def _plain_outcome(outcome):
+    """A predict outcome as JSON-able data (to come back from a forked child) and back."""
+    if outcome[0] == "ok":
+        return ["ok", outcome[1].tolist(), outcome[1].dtype.str]
+    return list(outcome)
+
+
+def _from_plain(value):
+    if isinstance(value, list) and value and value[0] == "ok":
+        return ("ok", np.asarray(value[1], dtype=np.dtype(value[2])))
+    return tuple(value)
+
+
+def evaluate_predict(predict: Callable, params: dict, X: np.ndarray, timeout: float):
+    """(outcome, crash reason): predict run in the sandbox when it is a sandboxed function, else
+    (a learner's own kernel checking itself) in a forked child, each within `timeout`."""
+    from autograder.sandbox.remote import LearnerCrash, RemoteFunction
+
+    if isinstance(predict, RemoteFunction):
+        from autograder.checks import FUNCTIONS
+
+        sandbox = predict.sandbox
+        sandbox.begin_check([f for f in FUNCTIONS if f != "predict"], timeout)
+        try:
+            outcome = _run_predict(predict, params, X)
+        except LearnerCrash as crash:
+            return None, crash.reason
+        finally:
+            log = sandbox.end_check()
+        if log.reached:
+            return None, "predict tried to use the course's reference answer, which is not available to your code"
+        return outcome, ""
+    from autograder import isolation
+
+    done = isolation.run_tasks([lambda: _plain_outcome(_run_predict(predict, params, X))], timeout)[0]
+    if done.crashed:
+        return None, done.crashed
+    return _from_plain(done.value), ""
 
 
 def _predictions_problem(array: np.ndarray, n: int) -> str:
@@ -418,13 +464,11 @@ def _predictions_problem(array: np.ndarray, n: int) -> str:
 
 def _probe_unimplemented(predict: Callable, timeout: float) -> str:
     """When the file cannot be graded: is predict still a stub? (so the feedback can say so)"""
-    from autograder import isolation
-
     dummy = {"W1": np.zeros((INPUTS, 16), np.float32), "b1": np.zeros(16, np.float32),
              "W2": np.zeros((16, CLASSES), np.float32), "b2": np.zeros(CLASSES, np.float32)}
     X = np.zeros((2, INPUTS), np.float32)
-    outcome = isolation.run_tasks([lambda: _run_predict(predict, dummy, X)], min(timeout, 10.0))[0]
-    if isinstance(outcome.value, tuple) and outcome.value[:2] == ("raised", "NotImplementedError"):
+    outcome, _ = evaluate_predict(predict, dummy, X, min(timeout, 10.0))
+    if isinstance(outcome, tuple) and outcome[:2] == ("raised", "NotImplementedError"):
         return _NOT_IMPLEMENTED
     return ""
 
@@ -434,16 +478,15 @@ _NOT_IMPLEMENTED = ("predict is not implemented yet (it raised NotImplementedErr
 
 
 def grade_model(path: str | os.PathLike, predict: Callable | None = None, *,
-                namespace: Mapping | None = None, threshold: float | None = None,
+                namespace: Mapping | None = None, frameworks: str | None = None, threshold: float | None = None,
                 timeout: float = PREDICT_TIMEOUT) -> CapstoneResult:
     """Grade the model file at ``path``: file checks, framework check, then test accuracy with the
-    grader's forward pass and (when given) the learner's ``predict``, run isolated.
+    grader's forward pass and (when given) the learner's ``predict``, run isolated (in the sandbox
+    when it is a sandboxed function).
 
-    ``namespace`` is the learner's namespace (a notebook's globals, a loaded submission): it is
-    searched for framework use. ``threshold`` defaults to ``threshold()``.
+    ``frameworks`` is what the sandbox found of framework use; without it, ``namespace`` (a
+    learner's own kernel) is searched. ``threshold`` defaults to ``threshold()``.
     """
-    from autograder import isolation
-
     limit = _threshold_now() if threshold is None else float(threshold)
     result = CapstoneResult(path=str(path), threshold=limit)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -460,7 +503,7 @@ def grade_model(path: str | os.PathLike, predict: Callable | None = None, *,
         result.layer_sizes = layer_sizes(params)
         result.parameters = int(sum(v.size for v in params.values()))
 
-        result.framework = frameworks_used(namespace, predict)
+        result.framework = frameworks if frameworks is not None else frameworks_used(namespace, predict)
         if result.framework:
             result.problems.append(
                 f"the capstone must be your own NumPy code, but {result.framework}.\nA network built, "
@@ -472,12 +515,12 @@ def grade_model(path: str | os.PathLike, predict: Callable | None = None, *,
         result.accuracy = float(np.mean(reference == labels))
 
         if predict is not None:
-            outcome = isolation.run_tasks([lambda: _run_predict(predict, params, X)], timeout)[0]
+            value, crashed = evaluate_predict(predict, params, X, timeout)
             problem = ""
-            if outcome.crashed:
-                problem = f"predict could not be evaluated on the {len(X):,} test images: {outcome.crashed}"
-            elif outcome.value[0] == "raised":
-                _, name, text = outcome.value
+            if crashed:
+                problem = f"predict could not be evaluated on the {len(X):,} test images: {crashed}"
+            elif value[0] == "raised":
+                _, name, text = value
                 if name == "NotImplementedError":
                     problem = _NOT_IMPLEMENTED
                 elif name == "ValueError" and "read-only" in text:
@@ -486,14 +529,14 @@ def grade_model(path: str | os.PathLike, predict: Callable | None = None, *,
                 else:
                     problem = (f"predict raised {name} on the {len(X):,} test images (float32, shape "
                                f"{X.shape}, values in [0, 1]){': ' + text if text else ''}")
-            elif outcome.value[0] == "bad":
-                problem = outcome.value[1]
+            elif value[0] == "bad":
+                problem = value[1]
             else:
-                problem = _predictions_problem(outcome.value[1], len(X))
+                problem = _predictions_problem(value[1], len(X))
             if problem:
                 result.problems.append(problem)
             else:
-                predictions = outcome.value[1].astype(np.int64)
+                predictions = value[1].astype(np.int64)
                 result.predict_accuracy = float(np.mean(predictions == labels))
                 differ = np.flatnonzero(predictions != reference)
                 result.disagreements = int(differ.size)
@@ -530,7 +573,7 @@ def frameworks_used(namespace: Mapping | None, predict: Callable | None = None) 
     Looks at the functions the learner defined (and the helpers they call, through
     ``judge.framework_used``), at the modules, classes and functions imported into the namespace,
     and at objects made by a framework (a torch model, a fitted sklearn classifier)."""
-    from autograder.judge import framework_used
+    from autograder.sandbox.worker import framework_used
 
     functions: dict[str, Callable] = {}
     if predict is not None:
@@ -585,37 +628,53 @@ def check_capstone(path: str | os.PathLike = "model.npz", *, namespace: Mapping 
     print(result.text())
 
 
-def run_cli(model: str, submission: str | None = None, as_json: bool = False) -> int:
+def run_cli(model: str, submission: str | None = None, as_json: bool = False, require_sandbox: bool = False) -> int:
     """``python -m autograder capstone MODEL.npz [--submission FILE] [--json]``: 0 pass, 1 fail,
-    2 unusable model file (or submission)."""
-    predict, namespace = None, None
-    if submission:
-        from autograder.submission import SubmissionError, load
-
-        try:
-            sub = load(submission)
-        except SubmissionError as exc:
-            if as_json:
-                print(json.dumps({"model": model, "submission": submission, "error": str(exc)}))
-            else:
-                print(f"autograder: {exc}", file=sys.stderr)
-            return EXIT_UNUSABLE
-        namespace = sub.namespace
-        predict = namespace.get("predict") if callable(namespace.get("predict")) else None
-        if predict is None:
-            message = f"{submission} defines no function predict"
-            if as_json:
-                print(json.dumps({"model": model, "submission": submission, "error": message}))
-            else:
-                print(f"autograder: {message}", file=sys.stderr)
-            return EXIT_UNUSABLE
+    2 unusable model file (or submission). The submission's predict runs in the sandbox."""
     try:
-        result = grade_model(model, predict, namespace=namespace)
+        limit = threshold()  # fixed before any learner code runs
     except ValueError as exc:  # a malformed $BACKPROP_KIT_THRESHOLD
-        print(f"autograder: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _cli_error(model, submission, as_json, str(exc))
+    if not submission:
+        return _cli_report(grade_model(model, threshold=limit), submission, as_json)
+    from autograder.checks import FUNCTIONS
+    from autograder.checks.base import REFERENCE
+    from autograder.sandbox.launch import SandboxUnavailable
+    from autograder.sandbox.remote import Sandbox
+    from autograder.submission import SubmissionError, read_submission
+
+    try:
+        blocks = [b.as_dict() for b in read_submission(submission)]
+    except SubmissionError as exc:
+        return _cli_error(model, submission, as_json, str(exc))
+    try:
+        with Sandbox(blocks, FUNCTIONS, REFERENCE, require_sandbox=require_sandbox) as sandbox:
+            info = sandbox.info.get("predict")
+            if info is None or not info.callable:
+                return _cli_error(model, submission, as_json, f"{submission} defines no function predict")
+            frameworks = sandbox.frameworks or (f"predict uses {info.framework}" if info.framework else "")
+            result = grade_model(model, sandbox.function("predict"), frameworks=frameworks, threshold=limit)
+            isolation = {"level": sandbox.isolation, "detail": sandbox.detail}
+    except SandboxUnavailable as exc:
+        return _cli_error(model, submission, as_json, f"--require-sandbox: {exc}")
+    return _cli_report(result, submission, as_json, isolation)
+
+
+def _cli_report(result: CapstoneResult, submission, as_json: bool, isolation: dict | None = None) -> int:
+    """Print the verdict; `isolation` says what ran the learner's predict (none: no learner code ran)."""
+    isolation = isolation or {"level": "none", "detail": "no learner code was run: the model file alone was graded"}
     if as_json:
-        print(json.dumps({**result.as_dict(), "submission": submission}, indent=2))
+        print(json.dumps({**result.as_dict(), "submission": submission, "isolation": isolation}, indent=2))
     else:
         print(result.text())
+        if submission:
+            print(f"graded in: {isolation['level']} ({isolation['detail']})")
     return result.exit_code
+
+
+def _cli_error(model, submission, as_json: bool, message: str) -> int:
+    if as_json:
+        print(json.dumps({"model": model, "submission": submission, "error": message}))
+    else:
+        print(f"autograder: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE

@@ -18,26 +18,42 @@ def resolve_assignment(name: str) -> str:
 
 
 def cmd_check(args) -> int:
-    from autograder.judge import judge
+    from autograder.judge import judge_submission
     from autograder.report import json_report, text_report
-    from autograder.submission import SubmissionError, load
+    from autograder.sandbox.launch import SandboxUnavailable
+    from autograder.submission import SubmissionError, read_submission
 
     try:
-        sub = load(args.submission)
+        blocks = read_submission(args.submission)
     except SubmissionError as exc:
-        if args.json:
-            import json
-            print(json.dumps({"submission": args.submission, "error": str(exc)}))
-        else:
-            print(f"autograder: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return unusable(args, str(exc))
     functions = None
     if args.assignment:
         functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
-    results = judge(sub.namespace, functions, hidden=False if args.public else None, timeout=args.timeout)
-    report = json_report if args.json else text_report
-    sys.stdout.write(report(args.submission, results, sub.notes))
-    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAIL
+    try:
+        verdicts = judge_submission([b.as_dict() for b in blocks], functions, hidden=False if args.public else None,
+                                    timeout=args.timeout, require_sandbox=args.require_sandbox)
+    except SandboxUnavailable as exc:
+        return unusable(args, f"--require-sandbox: {exc}")
+    where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
+    if args.json:
+        out = json_report(args.submission, verdicts.results, verdicts.notes, isolation=verdicts.isolation,
+                          detail=verdicts.detail, flags=verdicts.flags)
+    else:
+        out = text_report(args.submission, verdicts.results, verdicts.notes, isolation=where, flags=verdicts.flags)
+    sys.stdout.write(out)
+    return EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
+
+
+def unusable(args, message: str) -> int:
+    """A submission (or set-up) that cannot be graded at all: say why, exit 2."""
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"submission": getattr(args, "submission", None), "error": message}))
+    else:
+        print(f"autograder: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE
 
 
 def cmd_demo(args) -> int:
@@ -49,7 +65,31 @@ def cmd_demo(args) -> int:
 def cmd_capstone(args) -> int:
     from autograder.capstone import run_cli
 
-    return run_cli(args.model, args.submission, args.json)
+    return run_cli(args.model, args.submission, args.json, args.require_sandbox)
+
+
+def cmd_audit(args) -> int:
+    from pathlib import Path
+
+    from autograder.nbgrader_grading import audit
+
+    root = Path(args.course).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        print(f"autograder: {root} is not an nbgrader course (no nbgrader_config.py); give it with --course",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    assignment = resolve_assignment(args.assignment)
+    try:
+        judged, disagreements = audit(root, assignment, require_sandbox=args.require_sandbox)
+    except Exception as exc:  # no gradebook, no such assignment in it: say which
+        print(f"autograder: cannot audit {assignment} in {root}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} re-judged in the sandbox, "
+          f"{len(disagreements)} disagreement{'s' if len(disagreements) != 1 else ''} with the gradebook")
+    for d in disagreements:
+        recorded = "missing" if d.gradebook is None else f"{d.gradebook:g}"
+        print(f"  {d.student:<20} {d.grade_id:<32} gradebook {recorded:>6}   judge {d.judge:g}")
+    return EXIT_FAIL if disagreements else EXIT_PASS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,18 +103,154 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--public", action="store_true", help="run only the checks learners see in notebooks")
     check.add_argument("--timeout", type=float, default=None,
                        help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
+    check.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade unless learner code runs in the bubblewrap sandbox")
     check.set_defaults(func=cmd_check)
 
     capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
     capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
     capstone.add_argument("--submission", help="the notebook or .py file whose predict is also graded")
     capstone.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    capstone.add_argument("--require-sandbox", action="store_true",
+                          help="refuse to grade unless the submission's code runs in the bubblewrap sandbox")
     capstone.set_defaults(func=cmd_capstone)
+
+    audit = sub.add_parser("audit", help="re-judge every autograded submission in the sandbox; list disagreements "
+                                          "with the gradebook")
+    audit.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
+    audit.add_argument("--course", default=".", help="the nbgrader course folder (default: here)")
+    audit.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to judge unless learner code runs in the bubblewrap sandbox")
+    audit.set_defaults(func=cmd_audit)
 
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
     demo.set_defaults(func=cmd_demo)
+    add_platform_commands(sub, check)
     return parser
+
+
+# --- platforms and batch grading (issue 9): subcommands export, gradescope-grade, prairielearn-grade,
+# grade, and the --format option of check. Self-contained: build_parser calls add_platform_commands.
+
+def cmd_check_format(args) -> int:
+    """`check --format`: text and json are cmd_check's own; a platform format runs the command-line
+    door as a subprocess (`check --json`) and converts its report."""
+    fmt = getattr(args, "format", None)
+    if fmt in (None, "text"):
+        return cmd_check(args)
+    if fmt == "json":
+        args.json = True
+        return cmd_check(args)
+    from autograder.platforms import render
+    from autograder.platforms.runner import JudgeOptions, judge_file
+
+    options = JudgeOptions(assignment=resolve_assignment(args.assignment) if args.assignment else None,
+                           timeout=args.timeout, public=args.public, deadline=args.deadline,
+                           require_sandbox=getattr(args, "require_sandbox", False))
+    report, runs = judge_file(args.submission, options)
+    extra = {"execution_time": sum(run.seconds for run in runs)} if fmt == "gradescope" else {}
+    sys.stdout.write(render(report, fmt, **extra))
+    if report.get("error"):
+        return EXIT_UNUSABLE
+    return EXIT_PASS if all(r["passed"] for r in report["results"]) else EXIT_FAIL
+
+
+def cmd_export(args) -> int:
+    from pathlib import Path
+
+    from autograder.platforms.files import Config
+
+    assignment = resolve_assignment(args.assignment)
+    config = Config(assignment=assignment, hidden_visibility=args.hidden_visibility, deadline=args.deadline,
+                    check_timeout=args.check_timeout, require_sandbox=args.require_sandbox)
+    if args.platform == "gradescope":
+        from autograder.platforms.gradescope import export_zip
+
+        out = export_zip(assignment, args.out or "autograder.zip", config=config)
+    elif args.platform == "prairielearn":
+        from autograder.platforms.prairielearn import export
+
+        out = export([assignment], args.out or "prairielearn", image=args.image, config=config)
+    else:
+        from autograder.platforms.classroom import export
+
+        out = export(assignment, args.out or "classroom", public_only=not args.all_checks)
+    print(f"wrote {Path(out)}; see docs/platforms.md for what to do with it")
+    return 0
+
+
+def cmd_gradescope_grade(args) -> int:
+    from autograder.platforms.gradescope import grade_root
+
+    grade_root(args.root)
+    return 0
+
+
+def cmd_prairielearn_grade(args) -> int:
+    from autograder.platforms.prairielearn import grade_root
+
+    grade_root(args.root, assignment=resolve_assignment(args.assignment) if args.assignment else None,
+               deadline=args.deadline)
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from autograder.batch import grade_batch
+
+    return grade_batch(args.submissions, out=args.out, jobs=args.jobs, jsonl=args.jsonl, force=args.force,
+                       assignment=resolve_assignment(args.assignment) if args.assignment else None,
+                       timeout=args.timeout, deadline=args.deadline, require_sandbox=args.require_sandbox)
+
+
+def add_platform_commands(sub, check) -> None:
+    from autograder.platforms import FORMATS
+
+    check.add_argument("--format", choices=("text",) + FORMATS, default=None,
+                       help="print the report as text, the judge's JSON, or a platform's result format")
+    check.add_argument("--deadline", type=float, default=600.0,
+                       help="with a platform --format: seconds the whole check may take (default 600)")
+    check.set_defaults(func=cmd_check_format)
+
+    export = sub.add_parser("export", help="package an assignment for Gradescope, PrairieLearn or GitHub Classroom")
+    export.add_argument("platform", choices=("gradescope", "prairielearn", "classroom"))
+    export.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
+    export.add_argument("--out", help="the zip (gradescope) or folder (prairielearn, classroom) to write")
+    export.add_argument("--hidden-visibility", default="after_published",
+                        choices=("hidden", "after_due_date", "after_published", "visible"),
+                        help="Gradescope: when students see hidden checks (default after_published)")
+    export.add_argument("--deadline", type=float, default=480.0,
+                        help="Gradescope: seconds one submission's grading may take (default 480 of its 600)")
+    export.add_argument("--check-timeout", type=float, default=None, help="seconds each check may take")
+    export.add_argument("--require-sandbox", action="store_true",
+                        help="grade only inside the sandbox (the judge refuses otherwise)")
+    export.add_argument("--image", default="YOUR_DOCKERHUB_USER/backprop-kit-grader",
+                        help="PrairieLearn: the Docker image name the questions use")
+    export.add_argument("--all-checks", action="store_true",
+                        help="Classroom: run hidden checks too (they ship in the student's repository)")
+    export.set_defaults(func=cmd_export)
+
+    gs = sub.add_parser("gradescope-grade", help="grade ROOT/submission into ROOT/results/results.json (Gradescope)")
+    gs.add_argument("root", nargs="?", default="/autograder", help="the Gradescope root (default /autograder)")
+    gs.set_defaults(func=cmd_gradescope_grade)
+
+    pl = sub.add_parser("prairielearn-grade", help="grade ROOT/student into ROOT/results/results.json (PrairieLearn)")
+    pl.add_argument("root", nargs="?", default="/grade", help="the PrairieLearn root (default /grade)")
+    pl.add_argument("--assignment", help="the assignment the question grades")
+    pl.add_argument("--deadline", type=float, default=None, help="seconds grading may take")
+    pl.set_defaults(func=cmd_prairielearn_grade)
+
+    grade = sub.add_parser("grade", help="grade a folder of submissions in parallel into a CSV (resumable)")
+    grade.add_argument("submissions", help="a folder: one .py/.ipynb file, or one folder, per submission")
+    grade.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
+    grade.add_argument("--jsonl", help="also write every check of every submission, one JSON line each")
+    grade.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.add_argument("--force", action="store_true", help="grade again what the CSV already has")
+    grade.add_argument("--assignment", help="judge one assignment only (e.g. 02_activations, 02)")
+    grade.add_argument("--timeout", type=float, default=None, help="seconds each check may take")
+    grade.add_argument("--deadline", type=float, default=300.0, help="seconds one submission may take (default 300)")
+    grade.add_argument("--require-sandbox", action="store_true", help="pass --require-sandbox to the judge")
+    grade.set_defaults(func=cmd_grade)
 
 
 def main(argv=None) -> int:

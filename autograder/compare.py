@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.sandbox.wire import Opaque
+
 MAX_SHOWN = 3
 
 
@@ -35,15 +37,32 @@ class Raised:
 # describing values
 
 
-def fmt(x) -> str:
-    """A number as a learner would want to read it."""
+def fmt(x, digits: int = 4) -> str:
+    """A number as a learner would want to read it: a few significant digits."""
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, numbers.Integral):
         return str(int(x))
     if isinstance(x, numbers.Real):
-        return f"{float(x):.6g}"
+        return f"{float(x):.{digits}g}"
     return repr(x)
+
+
+def fmt_pair(expected, got) -> tuple[str, str]:
+    """Two numbers with just enough digits (4 or more) to show that they differ."""
+    for digits in (4, 6, 8, 12, 17):
+        a, b = fmt(expected, digits), fmt(got, digits)
+        if a != b:
+            return a, b
+    return a, b
+
+
+def verb(what: str, singular: str, plural: str) -> str:
+    """'the pixels have', 'the result has': the verb that agrees with `what`."""
+    head = what.split(" (")[0].strip()
+    last = head.split()[-1] if head.split() else head
+    many = last.endswith("s") and "[" not in last and last not in ("loss", "accuracy", "bias")
+    return f"{what} {plural if many else singular}"
 
 
 def describe(value) -> str:
@@ -52,6 +71,8 @@ def describe(value) -> str:
         return f"an exception ({value})"
     if value is None:
         return "None"
+    if isinstance(value, Opaque):  # a learner object kept in the sandbox: described by its type
+        return f"a {value.type_name}"
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return f"a 0-d {value.dtype} array ({fmt(value.item())})"
@@ -127,11 +148,11 @@ def expect_number(expected: float, actual, *, what: str = "the result", rtol=1e-
         raise Mismatch(f"{what} should be a single number, but it is {describe(actual)}{hint}")
     value = float(actual)
     if not np.isfinite(value) and np.isfinite(expected):
-        raise Mismatch(f"{what} is {fmt(value)}, but it should be finite ({fmt(expected)})")
+        raise Mismatch(f"{verb(what, 'is', 'are')} {fmt(value)}, but it should be finite ({fmt(expected)})")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
         raise Mismatch(
-            f"{what} is wrong",
-            [f"expected {fmt(expected)}, got {fmt(value)} (tolerance rtol={rtol:g}, atol={atol:g})"],
+            f"{verb(what, 'is', 'are')} wrong",
+            ["expected {}, got {} (tolerance rtol={:g}, atol={:g})".format(*fmt_pair(expected, value), rtol, atol)],
         )
 
 
@@ -160,7 +181,7 @@ def expect_array(
         )
     if actual.shape != expected.shape:
         raise Mismatch(
-            f"{what} has shape {actual.shape}, expected {expected.shape}",
+            f"{verb(what, 'has', 'have')} shape {actual.shape}, expected {expected.shape}",
             _shape_hint(expected.shape, actual.shape),
         )
     kind = actual.dtype.kind
@@ -168,16 +189,16 @@ def expect_array(
         if kind not in "iu":
             raise Mismatch(f"{what} should hold integers, but its dtype is {actual.dtype}")
         if not np.array_equal(actual, expected):
-            raise Mismatch(f"{what} has wrong values", _differences(expected, actual, exact=True))
+            raise Mismatch(f"{verb(what, 'has', 'have')} wrong values", _differences(expected, actual, exact=True))
         return
     if kind == "b":
         raise Mismatch(
-            f"{what} holds booleans (dtype bool); it should hold floating-point numbers",
+            f"{verb(what, 'holds', 'hold')} booleans (dtype bool); it should hold floating-point numbers",
             ["convert it, e.g. `(z > 0).astype(z.dtype)`"],
         )
     if kind != "f":
         raise Mismatch(
-            f"{what} has dtype {actual.dtype}; it should be floating point (float32 or float64)",
+            f"{verb(what, 'has', 'have')} dtype {actual.dtype}; it should be floating point (float32 or float64)",
             ["integer results lose the fractions: compute in floating point, e.g. `x.astype(np.float64)`"]
             if kind in "iu"
             else [],
@@ -186,7 +207,7 @@ def expect_array(
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise Mismatch(
-            f"{what} contains {int(bad.sum())} non-finite value(s) (NaN or inf) where the answer is finite",
+            f"{verb(what, 'contains', 'contain')} {int(bad.sum())} non-finite value(s) (NaN or inf) where the answer is finite",
             [f"first at index {list(first)}: got {fmt(actual[first])}, expected {fmt(expected[first])}"],
         )
     if rtol is None or atol is None:
@@ -196,7 +217,7 @@ def expect_array(
     close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         raise Mismatch(
-            f"{what} has wrong values in {int((~close).sum())} of {close.size} entries",
+            f"{verb(what, 'has', 'have')} wrong values in {int((~close).sum())} of {close.size} entries",
             _differences(expected, actual, close=close)
             + [f"(compared with rtol={rtol:g}, atol={atol:g})"],
         )
@@ -216,7 +237,7 @@ def expect_dict_of_arrays(expected: dict, actual, *, what: str = "the result", *
             parts.append(f"missing keys {missing}")
         if extra:
             parts.append(f"unexpected keys {extra}")
-        raise Mismatch(f"{what} has the wrong keys: " + "; ".join(parts), [f"expected exactly {list(expected)}"])
+        raise Mismatch(f"{verb(what, 'has', 'have')} the wrong keys: " + "; ".join(parts), [f"expected exactly {list(expected)}"])
     for key in expected:
         expect_array(expected[key], actual[key], what=f"{what}[{key!r}]", **kw)
 
@@ -256,14 +277,24 @@ def _shape_hint(expected: tuple, actual: tuple) -> list[str]:
 
 
 def _differences(expected: np.ndarray, actual: np.ndarray, *, close=None, exact=False) -> list[str]:
+    """The worst entries first (largest difference), indices and numbers aligned in columns."""
     if close is None:
         close = expected == actual
     wrong = np.argwhere(~close)
-    lines = []
+    if len(wrong) and not exact and expected.dtype.kind in "biuf" and actual.dtype.kind in "biuf":
+        with np.errstate(all="ignore"):
+            gap = np.abs(actual.astype(np.float64) - expected.astype(np.float64))[~close]
+        gap = np.where(np.isnan(gap), np.inf, gap)
+        wrong = wrong[np.argsort(-gap, kind="stable")]
+    rows = []
     for idx in wrong[:MAX_SHOWN]:
         idx = tuple(int(i) for i in idx)
         where = f"[{', '.join(map(str, idx))}]" if idx else "value"
-        lines.append(f"at {where}: expected {fmt(expected[idx])}, got {fmt(actual[idx])}")
+        rows.append((where,) + fmt_pair(expected[idx], actual[idx]))
+    if not rows:
+        return []
+    w0, w1, w2 = (max(len(r[i]) for r in rows) for i in range(3))
+    lines = [f"at {a + ':':<{w0 + 1}} expected {b:>{w1}}, got {c:>{w2}}" for a, b, c in rows]
     if len(wrong) > MAX_SHOWN:
-        lines.append(f"... and {len(wrong) - MAX_SHOWN} more")
+        lines.append(f"... and {len(wrong) - MAX_SHOWN} more" + ("" if exact else " (the largest differences are shown)"))
     return lines

@@ -55,7 +55,10 @@ class Failure(Exception):
 
 @dataclass(frozen=True)
 class Result:
-    """The verdict of one check, ready to print or serialise."""
+    """The verdict of one check: its parts as fields, rendered to text in one place (`message`).
+
+    `internal` marks a failure of the check's own code: reported to the instructor, never blamed
+    on the learner."""
 
     assignment: str
     function: str
@@ -64,16 +67,43 @@ class Result:
     passed: bool
     points: float
     max_points: float
-    message: str = ""
+    hidden: bool = False
+    case: str = ""
+    problem: str = ""
+    details: tuple[str, ...] = ()
     hint: str = ""
+    extra: tuple[tuple[str, str], ...] = ()   # (label, text) lines after the hint: warnings, printed
+    internal: bool = False
+
+    @property
+    def message(self) -> str:
+        """The learner-facing feedback: tried, problem, details, hint, then warnings and output."""
+        lines = []
+        if self.case:
+            lines.append(f"tried:    {self.case}")
+        if self.problem:
+            lines.append(f"problem:  {self.problem}")
+        lines += [f"          {d}" for d in self.details]
+        if self.hint:
+            lines.append(f"hint:     {self.hint}")
+        for label, text in self.extra:
+            lines.append(f"{label + ':':<10}" + text.replace("\n", "\n          "))
+        return "\n".join(lines)
 
     def as_dict(self) -> dict:
         return {
             "assignment": self.assignment,
             "function": self.function,
             "check": self.check,
+            "title": self.title,
             "passed": self.passed,
             "points": self.points,
             "max_points": self.max_points,
+            "hidden": self.hidden,
+            "case": self.case,
+            "problem": self.problem,
+            "details": list(self.details),
+            "hint": self.hint,
+            "internal": self.internal,
             "message": self.message,
         }

@@ -72,11 +72,14 @@ def main(keep: bool = False) -> int:
 
 
 def _problems(a, bug, scores) -> list[str]:
-    """What differs from: complete = full, untouched = 0, buggy = full minus the bug's function."""
-    from autograder.checks import points_for
+    """What differs from: complete = full, untouched = 0, buggy = full minus what the judge takes
+    off the bug's function (test cells earn partial credit)."""
+    from autograder.checks.base import REFERENCE
+    from autograder.judge import judge
 
     full = scores["complete"].max_score
-    expected = {"complete": full, "untouched": 0.0, "buggy": full - points_for(bug.function)}
+    off = sum(r.max_points - r.points for r in judge({**REFERENCE, **bug.overrides}, [bug.function]))
+    expected = {"complete": full, "untouched": 0.0, "buggy": full - off}
     return [f"{a}/{s}: {scores[s].score:g} of {full:g}, expected {want:g}"
             for s, want in expected.items() if scores[s].score != want]
 

@@ -1,11 +1,13 @@
-"""Run learner code where it cannot hurt the judge: each batch of checks runs in a forked child
-with a time limit per check and its output captured and capped. A check that loops, exits or
-kills its process fails alone; the judge restarts a child and carries on with the next one."""
+"""Run trusted code, or a learner's own kernel checking itself, in a forked child: each batch of
+checks runs with a time limit per check and its output captured and capped. A check that loops,
+exits or kills its process fails alone; the judge restarts a child and carries on with the next.
+Outcomes come back as JSON, never as pickles. (Grading never uses this: learner code that is
+graded runs in the sandbox, see autograder.sandbox.)"""
 from __future__ import annotations
 
 import io
 import os
-import pickle
+import json
 import select
 import signal
 import struct
@@ -127,10 +129,12 @@ def _child(tasks, write_fd):
         with os.fdopen(write_fd, "wb") as pipe:
             for task in tasks:
                 outcome = _run_one(task)
+                fields = {"value": outcome.value, "crashed": outcome.crashed, "printed": outcome.printed,
+                          "printed_chars": outcome.printed_chars}
                 try:
-                    data = pickle.dumps(outcome)
-                except Exception as exc:  # a value that cannot cross: report it, don't die
-                    data = pickle.dumps(Outcome(crashed=f"internal: result could not be sent ({exc})"))
+                    data = json.dumps(fields).encode()
+                except (TypeError, ValueError) as exc:  # a value that cannot cross: report it, don't die
+                    data = json.dumps({"crashed": f"internal: result could not be sent ({exc})"}).encode()
                 pipe.write(struct.pack("<Q", len(data)) + data)
                 pipe.flush()
     except BaseException:
@@ -140,7 +144,7 @@ def _child(tasks, write_fd):
 
 
 class _Reader:
-    """Length-prefixed pickles from the child's pipe, with a deadline per message."""
+    """Length-prefixed JSON outcomes from the child's pipe, with a deadline per message."""
 
     def __init__(self, fd: int):
         self.fd = fd
@@ -154,7 +158,12 @@ class _Reader:
         body = self._read(struct.unpack("<Q", header)[0], deadline)
         if not isinstance(body, bytes):
             return body
-        return pickle.loads(body)
+        try:
+            fields = json.loads(body)
+            return Outcome(fields.get("value"), str(fields.get("crashed", "")), str(fields.get("printed", "")),
+                           int(fields.get("printed_chars", 0)))
+        except (ValueError, TypeError, AttributeError):
+            return Outcome(crashed="internal: the child's result was unreadable")
 
     def _read(self, n: int, deadline: float):
         while len(self.buffer) < n:

@@ -1,28 +1,119 @@
-"""Judge a namespace of learner functions: for each function, the cheap rungs first (defined,
-callable, NumPy only), then every check in isolation, then the hint of the catalogued bug that
-reproduces a wrong answer."""
+"""Judge learner functions: for each function the cheap rungs first (defined, callable, NumPy
+only), then every check, then the hint of the catalogued bug that reproduces a wrong answer.
+
+A check is judged here, in the judge's process, whatever runs the learner's code:
+- `judge_submission` (the grading door): a `Sandbox` runs the submission in a separate,
+  sandboxed interpreter; checks call the learner's functions through it and get plain data back;
+- `judge(namespace)` (trusted code: the reference, catalogued variants, a learner's own kernel
+  checking itself): the functions are called in a forked child of this process.
+Either way the verdict, the expected values and the hints are computed by the judge's own code.
+"""
 from __future__ import annotations
 
-import types
-from itertools import groupby
+import json
 import warnings
-from typing import Iterable, MutableMapping
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Iterable, Mapping, MutableMapping
 
 import numpy as np
 
-from autograder import catalog, isolation
+from autograder import catalog, diagnose, isolation
 from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
-from autograder.checks.base import REFERENCE
+from autograder.checks.base import REFERENCE, SCRATCH
 from autograder.core import Check, Failure, Result
+from autograder.sandbox.remote import LearnerCrash, NameInfo, Sandbox
+from autograder.sandbox.worker import framework_used
 
-FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "sklearn", "scipy")
+OUTPUT_LIMIT = isolation.OUTPUT_LIMIT
+
+
+@dataclass
+class Verdicts:
+    """What grading one submission produced: results, notes for the learner, flags for the
+    instructor, and the isolation that ran the learner's code."""
+
+    results: list[Result]
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    isolation: str = ""
+    detail: str = ""
+
+
+def selected_checks(functions: Iterable[str] | None = None, hidden: bool | None = None) -> list[Check]:
+    return [c for f in (functions or FUNCTIONS) for c in checks_for(f, hidden)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the grading door: learner code in the sandbox
+
+
+def judge_submission(blocks: list[dict], functions: Iterable[str] | None = None, *, hidden: bool | None = None,
+                     timeout: float | None = None, require_sandbox: bool = False) -> Verdicts:
+    """Run the submission's code blocks in a sandbox and judge `functions` (all by default)."""
+    with Sandbox(blocks, FUNCTIONS, REFERENCE, require_sandbox=require_sandbox) as sandbox:
+        return judge_in(sandbox, selected_checks(functions, hidden), timeout=timeout)
+
+
+def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = None) -> Verdicts:
+    """The given checks against the submission loaded in `sandbox`."""
+    flags = []
+    if sandbox.reached_at_load:
+        flags.append(f"the submission's code tried to import {', '.join(sandbox.reached_at_load)} (the reference)")
+    results = []
+    for check in checks:
+        result = judge_one(sandbox, check, timeout=timeout)
+        if result.internal:
+            flags.append(f"internal error in check {check.id}: {dict(result.extra).get('internal', '')}")
+        if "reached" in dict(result.extra):
+            flags.append(f"{check.function}: its code tried to reach the reference")
+        results.append(result)
+    # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
+    results = diagnose.reconcile(results)
+    return Verdicts(results, list(sandbox.notes), flags, sandbox.isolation, sandbox.detail)
+
+
+def judge_one(sandbox: Sandbox, check: Check, *, timeout: float | None = None) -> Result:
+    """One check: the first rungs from what loading found, then the check itself."""
+    problem = precheck(sandbox.info.get(check.function, NameInfo()), check.function)
+    if problem:
+        return _failed(check, problem)
+    return _run_sandboxed(sandbox, check, isolation.DEFAULT_TIMEOUT if timeout is None else timeout)
+
+
+def _run_sandboxed(sandbox: Sandbox, check: Check, timeout: float) -> Result:
+    stand_ins = [f for f in FUNCTIONS if f != check.function and f not in check.uses]
+    ns = {name: REFERENCE[name] for name in stand_ins}
+    for name in (check.function, *check.uses):
+        ns[name] = sandbox.function(name)
+    sandbox.begin_check(stand_ins, timeout)
+    scratch = SCRATCH.set(str(sandbox.workdir))
+    crash = ""
+    try:
+        result = _run_check(ns, check)
+    except LearnerCrash as exc:
+        result, crash = None, exc.reason
+    finally:
+        SCRATCH.reset(scratch)
+        log = sandbox.end_check()
+    if crash:
+        return _failed(check, f"{check.function} could not be checked: {crash}")
+    if log.reached:
+        return _failed(check, f"{check.function} tried to use the course's reference answer "
+                              f"({', '.join(sorted(set(log.reached)))}), which is not available to your code",
+                       details=("write it yourself with NumPy: the checks compare it with the reference, "
+                                "so they cannot use it too",), extra=(("reached", "flagged for your instructor"),))
+    return _with_output(result, log.text, log.printed_chars)
+
+
+# ---------------------------------------------------------------------------------------------
+# trusted code, or a learner's own kernel: functions called in a forked child
 
 
 def judge(ns: MutableMapping, functions: Iterable[str] | None = None, *, hidden: bool | None = None,
           timeout: float | None = None) -> list[Result]:
-    """Every check of `functions` (all of the API by default) against the learner namespace."""
-    checks = [c for f in (functions or FUNCTIONS) for c in checks_for(f, hidden)]
-    return judge_checks(ns, checks, timeout=timeout)
+    """Every check of `functions` (all of the API by default) against the namespace `ns`."""
+    return judge_checks(ns, selected_checks(functions, hidden), timeout=timeout)
 
 
 def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | None = None) -> list[Result]:
@@ -31,77 +122,32 @@ def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | No
     results: list[Result] = []
     for function, group in groupby(checks, key=lambda c: c.function):
         group = list(group)
-        problem = precheck(ns, function)
+        problem = precheck(_local_info(ns, function), function)
         if problem:
-            results += [_result(c, False, f"problem:  {problem}") for c in group]
+            results += [_failed(c, problem) for c in group]
             continue
-        tasks = [lambda c=c: _run_check(ns, c) for c in group]
+        tasks = [lambda c=c: _record(_run_local(ns, c)) for c in group]
         for check, outcome in zip(group, isolation.run_tasks(tasks, timeout)):
             results.append(_from_outcome(check, outcome))
+        # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
+        results[-len(group):] = diagnose.reconcile(results[-len(group):])
     return results
 
 
-def precheck(ns, function: str) -> str:
-    """The first rungs of the ladder, run without calling learner code."""
+def _local_info(ns: Mapping, function: str) -> NameInfo:
     if function not in ns:
-        return (f"{function} is missing: no function of that name is defined. "
-                f"Define `def {function}(...)` (check the spelling) and run its cell.")
+        return NameInfo()
     fn = ns[function]
-    if not callable(fn):
-        return f"{function} should be a function, but it is {type(fn).__name__}: did a variable reuse its name?"
-    used = framework_used(fn)
-    if used:
-        return (f"{function} uses {used}: this course builds everything from NumPy, so a framework's "
-                f"version does not count. Write it with NumPy operations.")
-    return ""
+    return NameInfo(True, callable(fn), type(fn).__name__, framework_used(fn) if callable(fn) else "")
 
 
-def framework_used(fn, depth: int = 3) -> str:
-    """The framework a function is, or reaches through its code and its own helpers ('' if none)."""
-    module = getattr(fn, "__module__", None) or ""
-    if module.split(".")[0] in FRAMEWORKS:
-        return f"{module}.{getattr(fn, '__name__', '')}".rstrip(".")
-    code = getattr(fn, "__code__", None)
-    if code is None or depth == 0:
-        return ""
-    scope = getattr(fn, "__globals__", {})
-    for name in _names(code):
-        if name in FRAMEWORKS:
-            return name
-        obj = scope.get(name)
-        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] in FRAMEWORKS:
-            return obj.__name__
-        if callable(obj) and obj is not fn and not isinstance(obj, type):
-            if (getattr(obj, "__module__", None) or "").split(".")[0] in FRAMEWORKS:
-                return f"{obj.__module__}.{getattr(obj, '__name__', name)}"
-            if isinstance(obj, types.FunctionType) and obj.__globals__ is scope:
-                found = framework_used(obj, depth - 1)
-                if found:
-                    return found
-    return ""
-
-
-def _names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
-    return names
-
-
-def _run_check(ns: MutableMapping, check: Check) -> Result:
+def _run_local(ns: MutableMapping, check: Check) -> Result:
     """Run one check with the other API functions swapped for the reference (restored after)."""
     swapped = {name: ns.get(name, _ABSENT) for name in FUNCTIONS
                if name != check.function and name not in check.uses}
     ns.update({name: REFERENCE[name] for name in swapped})
     try:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
-            warnings.simplefilter("always")
-            try:
-                check.run(ns)
-            except Failure as failure:
-                return _result(check, False, _message(failure, _hint(failure, check.function), caught))
-        return _result(check, True, _warning_note(caught))
+        return _run_check(ns, check)
     finally:
         for name, value in swapped.items():
             if value is _ABSENT:
@@ -111,6 +157,65 @@ def _run_check(ns: MutableMapping, check: Check) -> Result:
 
 
 _ABSENT = object()
+
+
+def _record(result: Result) -> str:
+    """A result as JSON text: what crosses back from the forked child (never a pickle)."""
+    return json.dumps({**result.as_dict(), "details": list(result.details), "extra": [list(e) for e in result.extra]})
+
+
+def _from_record(check: Check, text) -> Result:
+    try:
+        data = json.loads(text)
+        return Result(ASSIGNMENT_OF[check.function], check.function, check.name, check.title, bool(data["passed"]),
+                      check.points if data["passed"] else 0.0, check.points, check.hidden, str(data["case"]),
+                      str(data["problem"]), tuple(map(str, data["details"])), str(data["hint"]),
+                      tuple((str(a), str(b)) for a, b in data["extra"]), bool(data["internal"]))
+    except (TypeError, ValueError, KeyError):
+        return _failed(check, f"{check.function} could not be checked: the check's result was unreadable")
+
+
+def _from_outcome(check: Check, outcome: isolation.Outcome) -> Result:
+    if outcome.crashed:
+        return _failed(check, f"{check.function} could not be checked: {outcome.crashed}")
+    return _with_output(_from_record(check, outcome.value), outcome.printed, outcome.printed_chars)
+
+
+# ---------------------------------------------------------------------------------------------
+# one check, whoever runs the learner's code
+
+
+def precheck(info: NameInfo, function: str) -> str:
+    """The first rungs of the ladder, decided without calling learner code."""
+    if not info.defined:
+        return (f"{function} is missing: no function of that name is defined. "
+                f"Define `def {function}(...)` (check the spelling) and run its cell.")
+    if not info.callable:
+        return f"{function} should be a function, but it is {info.type_name}: did a variable reuse its name?"
+    if info.framework:
+        return (f"{function} uses {info.framework}: this course builds everything from NumPy, so a framework's "
+                f"version does not count. Write it with NumPy operations.")
+    return ""
+
+
+def _run_check(ns: Mapping, check: Check) -> Result:
+    """The check's verdict: passed, a Failure in the learner's words, or an internal error."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        try:
+            check.run(ns)
+        except Failure as failure:
+            return _failed(check, failure.summary, case=failure.case, details=tuple(failure.details),
+                           hint=_hint(failure, check.function), extra=_warning_lines(caught))
+        except LearnerCrash:
+            raise
+        except Exception as exc:
+            if getattr(exc, "__from_learner__", False):  # the learner's exception, not caught by the check
+                line = getattr(exc, "__learner_line__", "")
+                text = str(exc) + (f" ({line})" if line else "")
+                return _failed(check, f"{check.function} raised {type(exc).__name__}", details=(text,) if text else ())
+            return _internal(check, exc)
+    return _passed(check, _warning_lines(caught))
 
 
 def _hint(failure: Failure, function: str) -> str:
@@ -126,53 +231,59 @@ def _hint(failure: Failure, function: str) -> str:
                     return bug.hint
             except Exception:  # a bug that cannot even run this case does not match it
                 continue
+    # diagnosis by relation (autograder/diagnose.py): no catalogued bug reproduces the observation
+    if not failure.hint:
+        return diagnose.for_failure(failure, function, REFERENCE)
     return failure.hint
 
 
-def _message(failure: Failure, hint: str, caught) -> str:
-    lines = []
-    if failure.case:
-        lines.append(f"tried:    {failure.case}")
-    lines.append(f"problem:  {failure.summary}")
-    lines += [f"          {d}" for d in failure.details]
-    if hint:
-        lines.append(f"hint:     {hint}")
-    note = _warning_note(caught)
-    if note:
-        lines.append(note)
-    return "\n".join(lines)
-
-
-def _warning_note(caught) -> str:
+def _warning_lines(caught) -> tuple[tuple[str, str], ...]:
     seen = []
     for w in caught:
         text = f"{w.category.__name__}: {w.message}"
         if text not in seen:
             seen.append(text)
     if not seen:
-        return ""
-    return "warnings: " + "\n          ".join(seen[:3])
+        return ()
+    return (("warnings", "\n".join(seen[:3])),)
 
 
-def _from_outcome(check: Check, outcome: isolation.Outcome) -> Result:
-    if outcome.crashed:
-        return _result(check, False, f"problem:  {check.function} could not be checked: {outcome.crashed}")
-    result: Result = outcome.value
-    if outcome.printed_chars > isolation.OUTPUT_LIMIT:
-        return _result(check, False,
-                       f"problem:  {check.function} printed {outcome.printed_chars:,} characters while being "
-                       f"checked; remove the print calls (a print inside a loop floods the notebook)")
-    if not result.passed and outcome.printed.strip():
-        shown = outcome.printed.strip()
-        more = " ..." if outcome.printed_chars > len(outcome.printed) else ""
-        return _result(check, False, result.message + "\nprinted:  " + shown.replace("\n", "\n          ") + more)
+def _with_output(result: Result, printed: str, printed_chars: int) -> Result:
+    """A failure shows what the learner's code printed; megabytes of it fail the check."""
+    if printed_chars > OUTPUT_LIMIT:
+        return _failed_like(result, f"{result.function} printed {printed_chars:,} characters while being "
+                                    f"checked; remove the print calls (a print inside a loop floods the notebook)")
+    if not result.passed and printed.strip():
+        more = " ..." if printed_chars > len(printed) else ""
+        return _replace(result, extra=result.extra + (("printed", printed.strip() + more),))
     return result
 
 
-def _result(check: Check, passed: bool, message: str) -> Result:
-    hint = ""
-    for line in message.splitlines():
-        if line.startswith("hint:"):
-            hint = line[5:].strip()
-    return Result(ASSIGNMENT_OF[check.function], check.function, check.name, check.title, passed,
-                  check.points if passed else 0.0, check.points, message, hint)
+def _replace(result: Result, **changes) -> Result:
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def _failed_like(result: Result, problem: str) -> Result:
+    return Result(result.assignment, result.function, result.check, result.title, False, 0.0, result.max_points,
+                  result.hidden, problem=problem)
+
+
+def _passed(check: Check, extra=()) -> Result:
+    return Result(ASSIGNMENT_OF[check.function], check.function, check.name, check.title, True, check.points,
+                  check.points, check.hidden, extra=tuple(extra))
+
+
+def _failed(check: Check, problem: str, *, case: str = "", details=(), hint: str = "", extra=()) -> Result:
+    return Result(ASSIGNMENT_OF[check.function], check.function, check.name, check.title, False, 0.0, check.points,
+                  check.hidden, case, problem, tuple(details), hint, tuple(extra))
+
+
+def _internal(check: Check, exc: Exception) -> Result:
+    """A check's own code failed: not the learner's mistake; no points, and the instructor is told."""
+    text = f"{type(exc).__name__}: {str(exc)[:300]}"
+    return Result(ASSIGNMENT_OF[check.function], check.function, check.name, check.title, False, 0.0, check.points,
+                  check.hidden, problem=(f"the grader itself failed while checking {check.function} (an internal "
+                                         f"error, not a mistake of yours); your instructor is told"),
+                  extra=(("internal", text),), internal=True)

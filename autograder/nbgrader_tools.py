@@ -146,9 +146,18 @@ def output_text(cell) -> str:
 
 
 def failed(cell) -> bool:
-    """nbgrader's rule: an error output or anything on stderr fails a test cell."""
-    return any(o.get("output_type") == "error" or (o.get("output_type") == "stream" and o.get("name") == "stderr")
-               for o in cell.get("outputs", []))
+    """nbgrader's rule: an error output or anything on stderr fails a test cell; a result below the
+    cell's points (partial credit) falls short of it too."""
+    points = float(nbgrader_meta(cell).get("points", 0) or 0)
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error" or (o.get("output_type") == "stream" and o.get("name") == "stderr"):
+            return True
+        if o.get("output_type") == "execute_result":
+            try:
+                return float(o.get("data", {}).get("text/plain", "")) < points
+            except ValueError:
+                return False
+    return False
 
 
 # What the checks say about a stub still to fill in: the function itself, or one it is checked

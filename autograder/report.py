@@ -21,9 +21,15 @@ def feedback_block(result: Result) -> str:
     return head + "\n" + "\n".join("  " + line for line in result.message.splitlines())
 
 
-def text_report(submission: str, results: list[Result], notes: list[str] = ()) -> str:
+def text_report(submission: str, results: list[Result], notes: list[str] = (), *, isolation: str = "",
+                flags: list[str] = ()) -> str:
     got, most = score(results)
-    out = [f"Backprop Kit \u2014 {submission}", ""]
+    out = [f"Backprop Kit \u2014 {submission}"]
+    if isolation:
+        out.append(f"graded in: {isolation}")
+    out.append("")
+    for flag in flags:
+        out.append(f"flag: {flag}")
     for note in notes:
         out.append(f"note: {note}")
     if notes:
@@ -49,14 +55,17 @@ def text_report(submission: str, results: list[Result], notes: list[str] = ()) -
     return "\n".join(out).rstrip() + "\n"
 
 
-def json_report(submission: str, results: list[Result], notes: list[str] = ()) -> str:
+def json_report(submission: str, results: list[Result], notes: list[str] = (), *, isolation: str = "",
+                detail: str = "", flags: list[str] = ()) -> str:
     got, most = score(results)
     return json.dumps(
         {
             "submission": submission,
             "score": got,
             "max_score": most,
+            "isolation": {"level": isolation, "detail": detail},
             "notes": list(notes),
+            "flags": list(flags),
             "results": [r.as_dict() for r in results],
         },
         indent=2,

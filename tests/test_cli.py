@@ -36,7 +36,9 @@ def test_reference_copy_gets_full_marks(reference_file):
     assert report["score"] == report["max_score"] > 0
     assert all(r["passed"] for r in report["results"])
     assert set(report) >= {"submission", "score", "max_score", "results"}
-    assert set(report["results"][0]) == {"assignment", "function", "check", "passed", "points", "max_points", "message"}
+    assert set(report["results"][0]) == {"assignment", "function", "check", "title", "passed", "points", "max_points",
+                                         "hidden", "case", "problem", "details", "hint", "internal", "message"}
+    assert report["isolation"]["level"] in ("bubblewrap", "process")
 
 
 def test_one_catalogued_bug_costs_only_its_function(reference_file, tmp_path):

@@ -15,6 +15,8 @@ import pytest
 
 from autograder.capstone import CAPSTONE_POINTS
 from autograder.checks import ASSIGNMENTS, points_for
+from autograder.checks.base import REFERENCE
+from autograder.judge import judge
 from autograder.nbgrader_tools import NOT_IMPLEMENTED, REPO, Course, assignments, failing_test_cells
 
 IDS = assignments(REPO / "source")
@@ -75,8 +77,12 @@ def test_one_pasted_bug_costs_exactly_its_function_and_shows_its_hint(course, as
     bug = course.bugs[assignment]
     cells = course.cell_scores(assignment, "buggy")
     lost = {g: s.max_score - s.score for g, s in cells.items() if s.score != s.max_score}
-    assert lost == {f"test_{bug.function}": points_for(bug.function)}, f"{bug.id} pasted"
-    assert course.scores(assignment)["buggy"].score == _full(assignment) - points_for(bug.function)
+    # partial credit: the cell loses what the judge takes off that function, no more, no less
+    judged = judge({**REFERENCE, **bug.overrides}, [bug.function])
+    off = sum(r.max_points - r.points for r in judged)
+    assert 0 < off <= points_for(bug.function)
+    assert lost == {f"test_{bug.function}": off}, f"{bug.id} pasted"
+    assert course.scores(assignment)["buggy"].score == _full(assignment) - off
     text = failing_test_cells(course.autograded_notebook(assignment, "buggy"))[f"test_{bug.function}"]
     assert bug.hint in text, f"{bug.id}'s hint is not in the feedback:\n{text}"
     assert "Traceback" not in text, f"the learner sees a traceback:\n{text}"

@@ -289,3 +289,32 @@ def softmax_transpose_trick(z):
     zt = z.T
     e = np.exp(zt - zt.max(axis=0))
     return (e / e.sum(axis=0)).T
+
+
+# --- issue 10: mistakes the relational diagnosis also names; unusual correct versions ---
+
+
+@bug("sigmoid_derivative", "one_minus_sigmoid", "1 - sigmoid(z) is only one of the two factors: the "
+     "derivative is sigmoid(z) * (1 - sigmoid(z))")
+def sigmoid_derivative_one_minus_sigmoid(z):
+    return 1 - sigmoid(z)
+
+
+@alternative("relu", "vectorize")
+def relu_vectorize(z):
+    return np.vectorize(lambda v: v if v > 0 else 0.0, otypes=[float])(z)
+
+
+@alternative("softmax", "apply_along_axis")
+def softmax_apply_along_axis(z):
+    def row(r):
+        e = np.exp(r - r.max())
+        return e / e.sum()
+    return np.apply_along_axis(row, -1, z)
+
+
+@alternative("softmax", "log_domain")
+def softmax_log_domain(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return np.exp(log_probs)

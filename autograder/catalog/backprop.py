@@ -665,3 +665,76 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
         x.flat[i] = saved
         grad[i] = (plus - minus) / (2 * h)
     return grad.reshape(x.shape)
+
+
+# --- issue 10, item 4: arguments changed, state kept between calls ---
+
+
+@bug("forward", "reshapes_params_biases", "params['b1'] = ... replaces an entry of the caller's params dict "
+     "(here a 1-D bias made into a (1, n) row): forward must leave params as it found it; reshape into a "
+     "local variable instead, b = params['b1'].reshape(1, -1)")
+def forward(params, X):  # noqa: F811
+    L = len(params) // 2
+    A = X
+    cache = {"A0": X}
+    for k in range(1, L + 1):
+        params[f"b{k}"] = params[f"b{k}"].reshape(1, -1)
+        Z = A @ params[f"W{k}"] + params[f"b{k}"]
+        A = relu(Z) if k < L else softmax(Z)
+        cache[f"Z{k}"], cache[f"A{k}"] = Z, A
+    return A, cache
+
+
+def _backward_dict_cache(params, cache, labels, dZ):
+    L = len(params) // 2
+    grads = {}
+    for k in range(L, 0, -1):
+        grads[f"W{k}"] = cache[f"A{k - 1}"].T @ dZ
+        grads[f"b{k}"] = dZ.sum(axis=0)
+        if k > 1:
+            dZ = (dZ @ params[f"W{k}"].T) * (cache[f"Z{k - 1}"] > 0)
+    return grads
+
+
+@bug("backward", "writes_into_cache", "dZ = cache['A2'] is not a copy: subtracting 1 from it and dividing it "
+     "by N in place also changes the probabilities in the cache; start from a copy, "
+     "dZ = cache['A2'].copy() (or probs - one_hot(labels, C))", also=DICT_CACHE)
+def backward_writes_into_cache(params, cache, labels):
+    L = len(params) // 2
+    dZ = cache[f"A{L}"]
+    n = len(labels)
+    dZ[np.arange(n), labels] -= 1
+    dZ /= n
+    return _backward_dict_cache(params, cache, labels, dZ)
+
+
+_LAST_CACHE = {}
+
+
+def forward_remembering(params, X):
+    """A correct forward that also keeps its cache in a global, for backward_uses_last_forward."""
+    probs, cache = forward_layers_dict(params, X)
+    _LAST_CACHE.clear()
+    _LAST_CACHE.update(cache)
+    return probs, cache
+
+
+def forward_layers_dict(params, X):
+    L = len(params) // 2
+    A = X
+    cache = {"A0": X}
+    for k in range(1, L + 1):
+        Z = A @ params[f"W{k}"] + params[f"b{k}"]
+        A = relu(Z) if k < L else softmax(Z)
+        cache[f"Z{k}"], cache[f"A{k}"] = Z, A
+    return A, cache
+
+
+@bug("backward", "uses_last_forward", "backward reads the activations of the LAST forward call (a global "
+     "variable), not the cache it is given: after forward on another batch its gradients are for that "
+     "batch; use only backward's own arguments, cache[...]", also={"forward": forward_remembering})
+def backward_uses_last_forward(params, cache, labels):
+    L = len(params) // 2
+    n = len(labels)
+    dZ = _LAST_CACHE[f"A{L}"] - one_hot(labels, _LAST_CACHE[f"A{L}"].shape[1])
+    return _backward_dict_cache(params, _LAST_CACHE, labels, dZ / n)

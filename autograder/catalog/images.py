@@ -100,3 +100,22 @@ def one_hot(labels, num_classes=10):  # noqa: F811
     if ((labels < 0) | (labels >= num_classes)).any():
         raise ValueError("labels must lie in 0..num_classes-1")
     return (labels[:, None] == np.arange(num_classes)).astype(np.float32)
+
+
+# --- issue 10: shapes hard-coded for one input size; unusual correct versions ---
+
+
+@bug("flatten", "hard_coded_784", "reshape(-1, 784) is written for 28 x 28 images only: another image size "
+     "gives the wrong number of rows; take the sizes from the input, images.reshape(len(images), -1)")
+def flatten(images):  # noqa: F811
+    return images.reshape(-1, 784)
+
+
+@alternative("one_hot", "put_along_axis")
+def one_hot(labels, num_classes=10):  # noqa: F811
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be in 0..{num_classes - 1}")
+    out = np.zeros((labels.shape[0], num_classes))
+    np.put_along_axis(out, labels.reshape(-1, 1).astype(np.intp), 1.0, axis=1)
+    return out

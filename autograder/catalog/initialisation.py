@@ -221,3 +221,31 @@ def init_params_own_he_uniform_float32(layer_sizes, rng):
         params[f"W{k}"] = rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
         params[f"b{k}"] = np.zeros(fan_out, dtype=np.float32)
     return params
+
+
+# --- issue 10: statistics off by a factor ---
+
+
+@bug("he_init", "uniform_with_normal_bound", "rng.uniform(-a, a) has variance a**2 / 3, so a = sqrt(2 / fan_in) "
+     "gives a third of the He variance: He uniform uses a = sqrt(6 / fan_in)")
+def he_init_uniform_with_normal_bound(fan_in, fan_out, rng):
+    a = np.sqrt(2 / fan_in)
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+# --- issue 10, item 4: an argument changed ---
+
+
+@bug("init_params", "consumes_layer_sizes", "layer_sizes.pop(0) empties the caller's list, so after "
+     "init_params the caller has no layer sizes left: read it without changing it, "
+     "for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:])")
+def init_params_consumes_layer_sizes(layer_sizes, rng):
+    params = {}
+    k = 1
+    fan_in = layer_sizes.pop(0)
+    while layer_sizes:
+        fan_out = layer_sizes.pop(0)
+        params[f"W{k}"] = he_init(fan_in, fan_out, rng)
+        params[f"b{k}"] = np.zeros(fan_out)
+        fan_in, k = fan_out, k + 1
+    return params

@@ -212,3 +212,37 @@ def accuracy_loop(scores, labels):
 @alternative("accuracy", "count_nonzero")
 def accuracy_count_nonzero(scores, labels):
     return np.count_nonzero(scores.argmax(-1) == labels) / labels.shape[0]
+
+
+# --- issue 10: constant factors, missing terms, steps in another order ---
+
+
+@bug("cross_entropy", "log_then_clip", "the log came first and the loss was clipped to [eps, 1] after it, "
+     "which caps every sample's loss at 1: clip the probabilities first, np.clip(p, eps, 1.0), then -np.log")
+def cross_entropy_log_then_clip(probs, labels, eps=1e-12):
+    with np.errstate(divide="ignore"):
+        return np.mean(np.clip(-np.log(probs[np.arange(len(probs)), labels]), eps, 1.0))
+
+
+@bug("cross_entropy", "log_of_mean", "that is -log of the mean probability; the loss is the mean of each "
+     "sample's -log(probability): take the log first, then the mean")
+def cross_entropy_log_of_mean(probs, labels, eps=1e-12):
+    return -np.log(np.clip(np.mean(probs[np.arange(len(probs)), labels]), eps, 1.0))
+
+
+@bug("softmax_cross_entropy_grad", "divides_by_all_entries", "logits.size is N * C, every entry of the "
+     "array; the mean is over the N samples only: divide by len(logits)")
+def softmax_cross_entropy_grad_divides_by_all_entries(logits, labels):
+    return (softmax(logits) - one_hot(labels, logits.shape[1])) / logits.size
+
+
+@bug("softmax_cross_entropy_grad", "probabilities_only", "softmax(logits) / N is only half the formula: the "
+     "gradient is (softmax(logits) - one_hot(labels)) / N, so subtract the one-hot labels")
+def softmax_cross_entropy_grad_probabilities_only(logits, labels):
+    return softmax(logits) / len(logits)
+
+
+@alternative("cross_entropy", "einsum")
+def cross_entropy_einsum(probs, labels, eps=1e-12):
+    picked = np.einsum("ij,ij->i", probs, one_hot(labels, probs.shape[1]))
+    return -np.mean(np.log(np.clip(picked, eps, 1.0)))

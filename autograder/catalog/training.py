@@ -431,3 +431,41 @@ def train(X, labels, layer_sizes, *, epochs, batch_size, lr, rng, X_val=None, la
         if X_val is not None:
             history["val_accuracy"].append(accuracy(forward(params, X_val)[0], labels_val))
     return params, history
+
+
+# --- issue 10: unusual correct versions ---
+
+
+@alternative("iterate_minibatches", "array_split_at_multiples")
+def iterate_minibatches(X, labels, batch_size, rng, shuffle=True):  # noqa: F811
+    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    for idx in np.array_split(order, np.arange(batch_size, len(X), batch_size)):
+        yield X[idx], labels[idx]
+
+
+@alternative("sgd_step", "through_flat_views")
+def sgd_step(params, grads, lr):  # noqa: F811
+    for key, value in params.items():
+        flat = value.reshape(-1)  # a view of the same memory: updating it updates params[key]
+        flat -= lr * np.asarray(grads[key]).reshape(-1)
+    return params
+
+
+# --- issue 10, item 4: every entry of a documented output ---
+
+
+@bug("train", "val_accuracy_filled_at_end", "history['val_accuracy'] repeats the final accuracy for every "
+     "epoch; each entry is the accuracy after ITS epoch: append it at the end of every epoch")
+def train(X, labels, layer_sizes, *, epochs, batch_size, lr, rng, X_val=None, labels_val=None):  # noqa: F811
+    params = init_params(layer_sizes, rng)
+    history = {"loss": []}
+    for epoch in range(epochs):
+        losses = []
+        for X_batch, labels_batch in iterate_minibatches(X, labels, batch_size, rng):
+            probs, cache = forward(params, X_batch)
+            losses.append(cross_entropy(probs, labels_batch))
+            sgd_step(params, backward(params, cache, labels_batch), lr)
+        history["loss"].append(float(np.mean(losses)))
+    if X_val is not None:
+        history["val_accuracy"] = [accuracy(forward(params, X_val)[0], labels_val)] * epochs
+    return params, history

@@ -405,3 +405,71 @@ NUMERICAL_GRADIENT = [
 
 CHECKS = FORWARD + BACKWARD + NUMERICAL_GRADIENT
 
+
+# --- issue 10, item 4: no argument changed (params entries, the cache); nothing kept between calls ---
+
+from autograder.checks.promises import stateless_check, unchanged_check  # noqa: E402
+
+
+def _writable_net(label, sizes, n, seed, dtype=np.float64) -> Case:
+    name = f"{label}: layer sizes {list(sizes)}, {n} samples, {np.dtype(dtype).name}, writable arrays"
+    return Case(name, lambda: network(sizes, n, seed, dtype), readonly=False)
+
+
+def _promise_nets():
+    return [_writable_net("one hidden layer", (4, 5, 3), 6, 91), _writable_net("two hidden layers", (5, 6, 4, 3), 7, 92)]
+
+
+def _forward_arguments(ns, args, kwargs):
+    return args[:2]
+
+
+def _own_forward(ns, params, X):
+    """The learner's (probs, cache), or None when forward is wrong here (its own checks say so)."""
+    out = attempt(ns, "forward", (params, X))
+    if isinstance(out, Raised) or not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return None
+    try:
+        expect_array(REFERENCE["forward"](params, X)[0], out[0], input_dtype=X.dtype)
+    except Mismatch:
+        return None
+    return out
+
+
+def _backward_arguments(ns, args, kwargs):
+    """(params, cache, labels) with the cache of the learner's own forward; None if it has none."""
+    params, X, labels = args
+    out = _own_forward(ns, params, X)
+    return None if out is None else (params, out[1], labels)
+
+
+def _forward_backward_interleaved(ns, cases):
+    """backward on each network alone (right after its forward), then after both forwards."""
+    nets = [c.arguments()[0] for c in cases]
+    alone = []
+    for params, X, labels in nets:
+        out = _own_forward(ns, params, X)
+        if out is None:
+            return [], []  # no cache to give backward: the forward checks say why
+        alone.append(snapshot(attempt(ns, "backward", (params, out[1], labels))))
+    nets = [c.arguments()[0] for c in cases]
+    outs = [_own_forward(ns, params, X) for params, X, _ in nets]
+    if any(out is None for out in outs):
+        return [], []
+    interleaved = [snapshot(attempt(ns, "backward", (params, out[1], labels)))
+                   for (params, _, labels), out in zip(nets, outs)]
+    return alone, interleaved
+
+
+PROMISES_05 = [
+    unchanged_check("forward", "leaves_arguments", "params (every entry) and X are left exactly as they were",
+                    _promise_nets, arguments=_forward_arguments, names=("params", "X")),
+    unchanged_check("backward", "leaves_arguments", "params, the cache and labels are left exactly as they were",
+                    _promise_nets, arguments=_backward_arguments, names=("params", "cache", "labels"),
+                    uses=("forward",)),
+    stateless_check("backward", "nothing_kept_between_calls",
+                    "two networks' forwards, then their backwards: each gets its own gradients",
+                    _promise_nets, _forward_backward_interleaved, uses=("forward",)),
+]
+
+CHECKS = CHECKS + PROMISES_05

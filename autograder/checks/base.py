@@ -2,12 +2,16 @@
 two common shapes of check (agree with the reference; satisfy a property)."""
 from __future__ import annotations
 
+import contextvars
 import copy
 import inspect
 import linecache
 import os
+import stat
 import sys
+import tempfile
 import traceback
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,7 +29,43 @@ from autograder.compare import (
 )
 from autograder.core import Check, Failure, Namespace
 
-REFERENCE: Namespace = {name: getattr(solutions, name) for name in solutions.__all__}
+REFERENCE: Namespace = types.MappingProxyType({name: getattr(solutions, name) for name in solutions.__all__})
+# The folder learner code can write in while a check runs (the sandbox's working folder, at the
+# same path on both sides); None: the system's temporary folder.
+SCRATCH: contextvars.ContextVar = contextvars.ContextVar("scratch", default=None)
+LEARNER_FILE_LIMIT = 200 * 2**20
+
+
+def scratch_folder(prefix: str = "backprop-kit-") -> str:
+    """A fresh folder that learner code can write in and the check can read."""
+    folder = tempfile.mkdtemp(prefix=prefix, dir=SCRATCH.get())
+    os.chmod(folder, 0o777)
+    return folder
+
+
+def read_learner_file(path: str, limit: int = LEARNER_FILE_LIMIT) -> bytes:
+    """The bytes of a file learner code wrote, read safely: a regular file (not a link, a pipe or
+    a device), at most `limit` bytes. Raises OSError (with a learner-facing message) otherwise."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{os.path.basename(path)} is not a regular file")
+        if info.st_size > limit:
+            raise OSError(f"{os.path.basename(path)} is larger than {limit // 2**20} MB")
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise OSError(f"{os.path.basename(path)} is larger than {limit // 2**20} MB")
+        return data
+    finally:
+        os.close(fd)
 _KIT_DIRS = tuple(
     os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (solutions, sys.modules["autograder"])
 )
@@ -98,7 +138,9 @@ def attempt(ns: Namespace, function: str, args: tuple, kwargs: dict | None = Non
 
 def _exception_text(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    where = learner_line(exc.__traceback__)
+    where = getattr(exc, "__learner_line__", None)  # an exception rebuilt from the sandbox says where
+    if where is None:
+        where = learner_line(exc.__traceback__)
     return f"{text} ({where})" if where else text
 
 

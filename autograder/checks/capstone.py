@@ -12,14 +12,14 @@ reference wrote, so one mistake costs points once. Decisions:
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
-import tempfile
 
 import numpy as np
 
 from autograder.checks.backprop import Odd, network, probe_check, snapshot
-from autograder.checks.base import REFERENCE, Case, attempt
+from autograder.checks.base import LEARNER_FILE_LIMIT, REFERENCE, Case, attempt, read_learner_file, scratch_folder
 from autograder.compare import Mismatch, Raised, describe, describe_input, expect_array
 
 # --- predict ---------------------------------------------------------------------------------
@@ -65,7 +65,9 @@ def _params_of(case):
 def _read_npz(path):
     """What NumPy finds in the file, without unpickling anything: {name: array} or an Odd."""
     try:
-        data = np.load(path, allow_pickle=False)
+        data = np.load(io.BytesIO(read_learner_file(path)), allow_pickle=False)
+    except OSError as exc:
+        return Odd("unreadable", f"not a file NumPy can read ({exc})")
     except ValueError as exc:
         if "pickled" in str(exc):
             return Odd("pickled file", "a pickle of Python objects, not a .npz of arrays")
@@ -75,6 +77,8 @@ def _read_npz(path):
     if isinstance(data, np.ndarray):
         return Odd("npy file", f"a single .npy array ({describe(data)}), not a .npz archive of named arrays")
     with data:
+        if sum(info.file_size for info in data.zip.infolist()) > 4 * LEARNER_FILE_LIMIT:
+            return Odd("unreadable", "a .npz whose arrays unpack to more than 800 MB")
         try:
             return {key: data[key] for key in data.files}
         except ValueError:
@@ -88,7 +92,7 @@ def _content(params_like):
 
 def _save_probe(ns, case):
     (params, filename), _ = case.arguments()
-    folder = tempfile.mkdtemp(prefix="backprop-kit-")
+    folder = scratch_folder()
     try:
         path = os.path.join(folder, filename)
         got = attempt(ns, "save_params", (params, path))
@@ -136,7 +140,7 @@ def _save_verdict(observed, expected, case):
 
 def _load_probe(ns, case):
     (params, filename), _ = case.arguments()
-    folder = tempfile.mkdtemp(prefix="backprop-kit-")
+    folder = scratch_folder()
     try:
         path = os.path.join(folder, filename)
         if "compressed" in case.name:
@@ -204,3 +208,15 @@ LOAD_PARAMS = [
 ]
 
 CHECKS = PREDICT + SAVE_PARAMS + LOAD_PARAMS
+
+# --- issue 10, item 4: no argument changed (params entries included) ---
+
+from autograder.checks.promises import unchanged_check  # noqa: E402
+
+PROMISES_07 = [
+    unchanged_check("predict", "leaves_arguments", "params (every entry) and X are left exactly as they were",
+                    lambda: [Case("one hidden layer, writable arrays", lambda: network((4, 5, 3), 6, 65)[:2],
+                                  readonly=False)], names=("params", "X")),
+]
+
+CHECKS = CHECKS + PROMISES_07

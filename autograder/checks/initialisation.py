@@ -209,3 +209,14 @@ INIT_PARAMS = [
 ]
 
 CHECKS = HE_INIT + INIT_PARAMS
+
+# --- issue 10, item 4: no argument changed (the layer_sizes list included) ---
+
+from autograder.checks.promises import unchanged_check  # noqa: E402
+
+PROMISES_04 = [
+    unchanged_check("init_params", "leaves_layer_sizes", "the layer_sizes list is left as it was",
+                    lambda: [_init_case([5, 8, 6, 3], 118, "three layers")], names=("layer_sizes", "rng")),
+]
+
+CHECKS = CHECKS + PROMISES_04

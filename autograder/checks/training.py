@@ -611,3 +611,59 @@ TRAIN = [
 ]
 
 CHECKS = ITERATE_MINIBATCHES + SGD_STEP + TRAIN
+
+# --- issue 10, item 4: no argument changed; every documented output checked, every entry ---
+
+from autograder.checks.promises import unchanged_check  # noqa: E402
+
+
+def _train_writable():
+    case = _train_case("2 epochs with validation data, writable arrays", epochs=2, val=True, seed=6)
+    return [Case(case.name, case.make, case.kwargs, readonly=False)]
+
+
+def _val_entries_probe(ns, case):
+    """history['val_accuracy'][k] of a 3-epoch run against the validation accuracy of the params a
+    (k + 1)-epoch run from the same seed returns (training is the same up to then)."""
+    got = _unpack(_call_train(ns, case)[0])
+    if not isinstance(got, tuple):
+        return got
+    val = got[1].get("val_accuracy")
+    if not isinstance(val, (list, tuple, np.ndarray)) or len(val) != case.kwargs["epochs"]:
+        return Odd("history", f"a dict whose 'val_accuracy' is {describe(val)}")
+    right = []
+    for k in range(case.kwargs["epochs"]):
+        shorter = _unpack(_call_train(ns, case, epochs=k + 1)[0])
+        if not isinstance(shorter, tuple):
+            return shorter
+        try:
+            on_val = _train_accuracy(shorter[0], case.kwargs["X_val"], case.kwargs["labels_val"])
+        except Exception as exc:
+            return Odd("params", f"a dict the network cannot use ({type(exc).__name__})")
+        right.append(bool(is_number(val[k]) and np.isclose(float(val[k]), on_val, atol=1e-9)))
+    again = _unpack(_call_train(ns, case)[0])
+    values = tuple(round(float(v), 6) if is_number(v) else describe(v) for v in val)
+    same = isinstance(again, tuple) and tuple(
+        round(float(v), 6) if is_number(v) else describe(v) for v in again[1].get("val_accuracy") or ()) == values
+    return {"right": tuple(right), "values": values, "reproducible": bool(same)}
+
+
+def _val_entries_verdict(obs, expected, case):
+    _structure_problem(obs)
+    wrong = [k for k, ok in enumerate(obs["right"]) if not ok]
+    if wrong:
+        raise Mismatch(f"history['val_accuracy'][{wrong[0]}] is not the validation accuracy after epoch {wrong[0] + 1}",
+                       [f"entries {wrong} of {len(obs['right'])} are wrong: append accuracy(forward(params, X_val)[0], "
+                        f"labels_val) once after every epoch's last batch"])
+
+
+PROMISES_06 = [
+    unchanged_check("train", "leaves_arguments", "X, labels and the layer_sizes list are left as they were",
+                    _train_writable, names=("X", "labels", "layer_sizes")),
+    probe_check("train", "every_val_accuracy_entry",
+                "every entry of history['val_accuracy'] is the validation accuracy after its epoch",
+                lambda: [_train_case("3 epochs with validation data, lr=0.2", epochs=3, lr=0.2, val=True, seed=7)],
+                _val_entries_probe, _val_entries_verdict, hidden=True, points=0),
+]
+
+CHECKS = CHECKS + PROMISES_06

@@ -8,18 +8,26 @@ from autograder.checks import ASSIGNMENT_OF, all_checks
 
 
 @pytest.fixture(scope="session")
-def namespace(request):
+def runner(request):
+    """How each check runs: the reference in-process when no submission is named, else the
+    submission in one sandbox for the whole session."""
     path = request.config.getoption("--submission")
     if path is None:
         from autograder.checks.base import REFERENCE
 
-        return dict(REFERENCE)
-    from autograder.submission import SubmissionError, load
+        yield dict(REFERENCE)
+        return
+    from autograder.checks import FUNCTIONS
+    from autograder.checks.base import REFERENCE
+    from autograder.sandbox.remote import Sandbox
+    from autograder.submission import SubmissionError, read_submission
 
     try:
-        return load(path).namespace
+        blocks = [b.as_dict() for b in read_submission(path)]
     except SubmissionError as exc:
         pytest.exit(f"autograder: {exc}", returncode=2)
+    with Sandbox(blocks, FUNCTIONS, REFERENCE) as sandbox:
+        yield sandbox
 
 
 def _selected(config):
@@ -38,9 +46,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("check", checks, ids=[f"{ASSIGNMENT_OF[c.function]}-{c.id}" for c in checks])
 
 
-def test_check(check, namespace):
-    from autograder.judge import judge_checks
+def test_check(check, runner):
+    from autograder.judge import judge_checks, judge_one
 
-    (result,) = judge_checks(namespace, [check])
+    if isinstance(runner, dict):
+        (result,) = judge_checks(runner, [check])
+    else:
+        result = judge_one(runner, check)
     if not result.passed:
         pytest.fail(f"{check.function} \u2014 {check.title}\n{result.message}", pytrace=False)

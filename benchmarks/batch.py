@@ -1,0 +1,140 @@
+"""Batch grading speed: the kit's `grade --jobs 2` beside nbgrader's autograde, same submissions, one run.
+
+    python benchmarks/batch.py [--n 40] [--assignment 02_activations] [--jobs 2]
+
+Generates N submissions of one assignment, each both as a .py file and as a notebook (the source
+notebook, its stubs holding the same code): 7 in 10 complete, 2 in 10 with a catalogued bug, 1 in 10
+hostile (a function that floods stdout, exits the process, raises, or loops forever, in turn). Then
+times, on the same machine and in this order:
+  1. `python -m autograder grade` of the .py files with --jobs 2,
+  2. the same of the notebooks,
+  3. nbgrader autograde of the notebooks, 2 submissions at a time (Course.autograde_many, workers=2:
+     nbgrader has no parallel autograde of its own, so this is nbgrader at its best here),
+and prints submissions per minute for each, the ratio of 2 to 3, and how many scores agree between
+the kit and nbgrader. Targets: >= 200 .py submissions/min, notebooks >= 5x nbgrader.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder.checks import ASSIGNMENTS
+from autograder.nbgrader_tools import Course, bug_source, notebook_in, paste
+from autograder.reference_file import reference_source
+
+REPO = Path(__file__).resolve().parent.parent
+
+HOSTILE = {
+    "flood": "def {f}(*args, **kwargs):\n    for i in range(200000):\n        print('spam', i)\n    return None\n",
+    "exit": "def {f}(*args, **kwargs):\n    import os\n    os._exit(3)\n",
+    "raise": "def {f}(*args, **kwargs):\n    raise RuntimeError('not today')\n",
+    "loop": "def {f}(*args, **kwargs):\n    while True:\n        pass\n",
+}
+
+
+def generate(assignment: str, n: int, folder: Path) -> list[tuple[str, str, object]]:
+    """(id, kind, notebook) for N submissions; the .py twins are written to folder/py/."""
+    from autograder import catalog
+
+    source_nb = nbformat.read(notebook_in(REPO / "source" / assignment), as_version=4)
+    functions = ASSIGNMENTS[assignment]
+    bugs = [(v.function, code) for f in functions for v in catalog.bugs(f) if (code := bug_source(v))]
+    complete = reference_source()
+    (folder / "py").mkdir(parents=True)
+    out = []
+    hostile_kinds = list(HOSTILE)
+    for i in range(n):
+        sid = f"s{i:04d}"
+        slot = i % 10
+        if slot <= 6:
+            kind, function, code = "complete", None, None
+        elif slot <= 8:
+            function, code = bugs[(i // 10 * 2 + slot - 7) % len(bugs)]
+            kind = "buggy"
+        else:
+            name = hostile_kinds[(i // 10) % len(hostile_kinds)]
+            function = functions[0]
+            code = HOSTILE[name].format(f=function)
+            kind = f"hostile:{name}"
+        nb = source_nb if code is None else paste(source_nb, function, code)
+        text = complete if code is None else complete + "\n\n" + code
+        (folder / "py" / f"{sid}.py").write_text(text)
+        out.append((sid, kind, nb))
+    return out
+
+
+def time_kit(folder: Path, assignment: str, jobs: int, out: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--assignment", assignment,
+                           "--jobs", str(jobs), "--out", str(out), "--force"], capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"grade failed:\n{done.stderr[-3000:]}")
+    print("   " + done.stderr.strip().splitlines()[-1])
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--assignment", default="02_activations")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    args = parser.parse_args()
+    a = args.assignment
+    with tempfile.TemporaryDirectory(prefix="backprop-kit-bench-") as tmp:
+        tmp = Path(tmp)
+        subs = generate(a, args.n, tmp)
+        nb_dir = tmp / "ipynb"
+        for sid, _, nb in subs:
+            (nb_dir / sid).mkdir(parents=True)
+            nbformat.write(nb, nb_dir / sid / notebook_in(REPO / "source" / a).name)
+        kinds = {}
+        for _, kind, _ in subs:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        print(f"{args.n} submissions of {a}: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
+        print(f"cpu: {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+
+        print("1. kit, .py files")
+        t_py = time_kit(tmp / "py", a, args.jobs, tmp / "py.csv")
+        print("2. kit, notebooks")
+        t_nb = time_kit(nb_dir, a, args.jobs, tmp / "nb.csv")
+        py_rate, nb_rate = args.n / t_py * 60, args.n / t_nb * 60
+        print(f"kit .py:        {t_py:7.1f} s  {py_rate:7.1f} submissions/min (target >= 200)")
+        print(f"kit notebooks:  {t_nb:7.1f} s  {nb_rate:7.1f} submissions/min")
+        if args.skip_nbgrader:
+            return
+        print(f"3. nbgrader autograde, {args.jobs} at a time")
+        with Course.temporary([a]) as course:
+            course.generate(a)
+            for sid, _, nb in subs:
+                course.submit(a, sid, nb)
+            start = time.perf_counter()
+            course.autograde_many([a], workers=args.jobs)
+            t_nbg = time.perf_counter() - start
+            nbg = course.scores(a)
+        nbg_rate = args.n / t_nbg * 60
+        kit = {}
+        with open(tmp / "nb.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                kit[row["submission"]] = float(row["score"] or 0)
+        agree = sum(abs(kit.get(sid, -1) - nbg[sid].score) < 1e-9 for sid, _, _ in subs if sid in nbg)
+        print(f"nbgrader:       {t_nbg:7.1f} s  {nbg_rate:7.1f} submissions/min")
+        print(f"ratio kit notebooks / nbgrader = {nb_rate / nbg_rate:.1f}x (target >= 5x); "
+              f"kit .py / nbgrader = {py_rate / nbg_rate:.1f}x")
+        print(f"scores agree (kit notebook vs nbgrader): {agree}/{len(subs)}")
+        for sid, kind, _ in subs:
+            if sid in nbg and abs(kit.get(sid, -1) - nbg[sid].score) >= 1e-9:
+                print(f"   {sid} {kind}: kit {kit.get(sid)} nbgrader {nbg[sid].score}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""`python -m autograder grade DIR`: a row per submission whatever happens, the same CSV whatever
+--jobs, and a second run that grades only what changed."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.catalog import bugs
+from autograder.reference_file import reference_source
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def grade(folder, out, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out),
+                           "--assignment", "02", "--deadline", "6", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def rows(path) -> dict[str, dict]:
+    with open(path, newline="") as f:
+        return {r["submission"]: r for r in csv.DictReader(f)}
+
+
+@pytest.fixture
+def submissions(tmp_path) -> Path:
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    complete = reference_source()
+    (folder / "alice.py").write_text(complete)
+    (folder / "bob.py").write_text(complete + "\n\n" + bugs("softmax")[0].source())
+    (folder / "carol.py").write_text("def relu(z:\n    return z\n")
+    (folder / "dave.py").write_text(complete + "\nwhile True:\n    pass\n")
+    (folder / "erin.py").write_text(complete + "\nimport os\nos._exit(0)\n")
+    (folder / "frank").mkdir()
+    shutil.copy(REPO / "release" / "02_activations" / "activations.ipynb", folder / "frank")
+    (folder / "grace").mkdir()
+    (folder / "grace" / "notes.txt").write_text("no code here")
+    (folder / "README.txt").write_text("not a submission")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_row_per_submission_whatever_happens_and_the_same_csv_whatever_jobs(submissions, tmp_path):
+    two, one = tmp_path / "two.csv", tmp_path / "one.csv"
+    done = grade(submissions, two, "--jobs", "2", "--jsonl", tmp_path / "two.jsonl")
+    assert done.returncode == 0, done.stderr
+    got = rows(two)
+    assert list(got) == ["alice.py", "bob.py", "carol.py", "dave.py", "erin.py", "frank", "grace"]
+    assert got["alice.py"]["status"] == "graded" and got["alice.py"]["score"] == got["alice.py"]["max_score"] == "19"
+    assert got["bob.py"]["status"] == "graded" and 0 < float(got["bob.py"]["score"]) < 19
+    assert float(got["bob.py"]["softmax"]) < 4 and got["bob.py"]["relu"] == "3"
+    assert got["carol.py"]["status"] == "unusable" and "syntax error" in got["carol.py"]["reason"]
+    assert got["dave.py"]["status"] == "timeout" and "did not finish within 6 s" in got["dave.py"]["reason"]
+    assert got["erin.py"]["status"] in ("graded", "error", "unusable")  # an exiting submission is a row too
+    assert got["frank"]["status"] == "graded" and got["frank"]["score"] == "0"  # the untouched release notebook
+    assert got["grace"]["status"] == "missing" and got["grace"]["max_score"] == "19"
+    assert "grading" in done.stderr  # the progress bar, on stderr
+    lines = [json.loads(line) for line in (tmp_path / "two.jsonl").read_text().splitlines()]
+    assert [line["submission_id"] for line in lines] == list(got)
+    assert all(line["report"]["results"] for line in lines)
+
+    assert grade(submissions, one, "--jobs", "1").returncode == 0
+    assert one.read_text() == two.read_text()
+
+
+@pytest.mark.slow
+def test_a_second_run_grades_only_what_changed(submissions, tmp_path):
+    for slow in ("dave.py", "erin.py", "frank", "grace"):
+        path = submissions / slow
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    out = tmp_path / "grades.csv"
+    assert grade(submissions, out, "--jobs", "2").returncode == 0
+    first = out.read_text()
+
+    again = grade(submissions, out, "--jobs", "2")
+    assert "graded 0, skipped 3" in again.stderr
+    assert out.read_text() == first
+
+    (submissions / "bob.py").write_text(reference_source())  # bob fixed his softmax
+    third = grade(submissions, out, "--jobs", "2")
+    assert "graded 1, skipped 2" in third.stderr
+    assert rows(out)["bob.py"]["score"] == "19"
+
+    forced = grade(submissions, out, "--jobs", "2", "--force")
+    assert "graded 3, skipped 0" in forced.stderr
+
+
+def test_an_interrupted_csv_is_resumed(tmp_path):
+    """A row cut short by a kill is ignored, the complete rows are kept."""
+    from autograder.batch import _read_rows
+
+    out = tmp_path / "grades.csv"
+    out.write_text("submission,status,reason,score,max_score,checks_passed,checks,isolation,sha256,grader\n"
+                   "a.py,graded,,19,19,14,14,unreported,abc,def\n"
+                   "b.py,gra")
+    assert list(_read_rows(out)) == ["a.py"]

@@ -1,0 +1,397 @@
+"""The kit on Gradescope, PrairieLearn and GitHub Classroom: real judge runs (subprocesses of the
+command-line door), their results checked field by field against each platform's specification.
+
+- Gradescope: gradescope/autograder_samples docs/specs.md (results.json).
+- PrairieLearn: PrairieLearn docs/externalGrading.md (results.json, at most 1 MB).
+- GitHub Classroom: the runner JSON read by classroom-resources/autograding-grading-reporter.
+
+The slow tests build autograder.zip, lay out an /autograder-like root, run the zip's own setup.sh
+(with KIT_PYTHON and friends pointing it at this machine's Python instead of apt) and its
+run_autograder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.catalog import bugs
+from autograder.checks import ASSIGNMENTS, checks_for
+from autograder.platforms import normalize, render
+from autograder.reference_file import reference_source
+
+A = "02_activations"
+MAX_02 = sum(c.points for f in ASSIGNMENTS[A] for c in checks_for(f))
+
+
+# ---------------------------------------------------------------------------------------------
+# the specifications, as checks
+
+
+GS_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "visibility",
+          "stdout_visibility", "extra_data", "tests", "leaderboard"}
+GS_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",
+           "visibility", "extra_data"}
+GS_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+GS_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+
+
+def assert_gradescope(results: dict, *, score: float, max_score: float, hidden_visibility="after_published"):
+    assert set(results) <= GS_TOP, set(results) - GS_TOP
+    assert isinstance(results["score"], float) and results["score"] == score
+    assert isinstance(results["execution_time"], int) and results["execution_time"] >= 0
+    assert isinstance(results["output"], str) and results["output"]
+    assert results["output_format"] in GS_FORMATS
+    assert results["stdout_visibility"] in GS_VISIBILITY
+    tests = results["tests"]
+    assert tests, "every check is listed, also when the submission could not be graded"
+    assert sum(t["max_score"] for t in tests) == max_score
+    assert sum(t["score"] for t in tests) == score  # the top-level score agrees with the tests
+    numbers = [t["number"] for t in tests]
+    assert len(set(numbers)) == len(numbers)
+    for t in tests:
+        assert set(t) <= GS_TEST, set(t) - GS_TEST
+        assert isinstance(t["name"], str) and t["name"]
+        assert isinstance(t["number"], str)
+        assert isinstance(t["score"], float) and isinstance(t["max_score"], float)
+        assert 0 <= t["score"] <= t["max_score"]
+        assert t["status"] in ("passed", "failed")
+        assert (t["status"] == "passed") == (t["score"] == t["max_score"])
+        assert isinstance(t["output"], str) and t["output"]
+        assert t["output_format"] == "md"
+        assert t["visibility"] in GS_VISIBILITY
+        hidden = "hidden" in t["tags"]
+        assert t["visibility"] == (hidden_visibility if hidden else "visible")
+        assert all(isinstance(tag, str) for tag in t["tags"])
+    json.dumps(results)
+
+
+PL_TEST = {"name", "description", "points", "max_points", "message", "output", "images"}
+
+
+def assert_prairielearn(results: dict, *, score: float | None, gradable: bool = True):
+    assert len(json.dumps(results).encode()) <= 1_000_000
+    assert results["gradable"] is gradable
+    if not gradable:
+        assert results["format_errors"] and all(isinstance(e, str) for e in results["format_errors"])
+        return
+    assert isinstance(results["score"], float) and 0.0 <= results["score"] <= 1.0
+    assert results["score"] == pytest.approx(score)
+    assert isinstance(results["message"], str)
+    for t in results["tests"]:
+        assert set(t) <= PL_TEST
+        assert {"name", "points", "max_points"} <= set(t)  # points are shown only if every test has both
+        assert 0 <= t["points"] <= t["max_points"]
+        assert all(isinstance(t[k], str) for k in ("name", "description", "message", "output"))
+    got = sum(t["points"] for t in results["tests"]) / sum(t["max_points"] for t in results["tests"])
+    assert got == pytest.approx(results["score"])
+
+
+CL_TEST = {"name", "status", "message", "test_code", "filename", "line_no", "duration", "score", "output"}
+
+
+def assert_classroom(results: dict, *, status: str, score: float, max_score: float):
+    assert results["version"] == 3
+    assert results["status"] == status and status in ("pass", "fail", "error")
+    assert isinstance(results["message"], str) and len(results["message"]) <= 500
+    assert results["max_score"] == max_score
+    assert sum(t["score"] for t in results["tests"]) == score  # the reporter's "Points X/Y"
+    for t in results["tests"]:
+        assert set(t) <= CL_TEST
+        assert t["status"] in ("pass", "fail", "error")
+        assert len(t["output"]) <= 500 and len(t["message"]) <= 500
+        assert isinstance(t["name"], str) and t["name"]
+
+
+# ---------------------------------------------------------------------------------------------
+# submissions
+
+
+@pytest.fixture(scope="module")
+def subs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("subs")
+    complete = reference_source()
+    out = {
+        "complete": complete,
+        "buggy": complete + "\n\n" + bugs("softmax")[0].source(),     # softmax over axis 0
+        "broken": "import numpy as np\n\ndef relu(z:\n    return z\n",  # a syntax error
+        "looping": complete + "\nwhile True:\n    pass\n",             # never finishes loading
+    }
+    paths = {}
+    for name, text in out.items():
+        paths[name] = folder / f"{name}.py"
+        paths[name].write_text(text)
+    return paths
+
+
+def cli(*args, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def buggy_score(subs) -> float:
+    """The judge's own score for the buggy submission: every door must give the same."""
+    done = cli("check", subs["buggy"], "--assignment", A, "--json")
+    score = json.loads(done.stdout)["score"]
+    assert 0 < score < MAX_02
+    return float(score)
+
+
+@pytest.fixture(scope="module")
+def formats(subs) -> dict:
+    """check --format for every platform on the complete, the buggy and the broken submission."""
+    out = {}
+    for name in ("complete", "buggy", "broken"):
+        for fmt in ("gradescope", "prairielearn", "classroom"):
+            done = cli("check", subs[name], "--assignment", A, "--format", fmt)
+            out[name, fmt] = (done.returncode, json.loads(done.stdout))
+    return out
+
+
+def test_check_format_exit_codes_match_the_judge(formats):
+    for fmt in ("gradescope", "prairielearn", "classroom"):
+        assert formats["complete", fmt][0] == 0
+        assert formats["buggy", fmt][0] == 1
+        assert formats["broken", fmt][0] == 2
+
+
+def test_gradescope_results_field_by_field(formats, buggy_score):
+    assert_gradescope(formats["complete", "gradescope"][1], score=MAX_02, max_score=MAX_02)
+    buggy = formats["buggy", "gradescope"][1]
+    assert_gradescope(buggy, score=buggy_score, max_score=MAX_02)
+    failed = [t for t in buggy["tests"] if t["status"] == "failed"]
+    assert {t["name"].split(":")[0] for t in failed} == {"softmax"}
+    assert any("axis" in t["output"] and t["output"].startswith("```") for t in failed)  # the catalogued hint
+    broken = formats["broken", "gradescope"][1]
+    assert_gradescope(broken, score=0.0, max_score=MAX_02)
+    assert "syntax error" in broken["output"]
+
+
+def test_prairielearn_results_field_by_field(formats, buggy_score):
+    assert_prairielearn(formats["complete", "prairielearn"][1], score=1.0)
+    buggy = formats["buggy", "prairielearn"][1]
+    assert_prairielearn(buggy, score=buggy_score / MAX_02)
+    hidden_failed = [t for t in buggy["tests"] if "(hidden)" in t["name"] and t["points"] < t["max_points"]]
+    assert hidden_failed and all(t["output"] == "" for t in hidden_failed)  # hidden details stay hidden
+    assert_prairielearn(formats["broken", "prairielearn"][1], score=None, gradable=False)  # attempt not counted
+
+
+def test_classroom_results_field_by_field(formats, buggy_score):
+    assert_classroom(formats["complete", "classroom"][1], status="pass", score=MAX_02, max_score=MAX_02)
+    assert_classroom(formats["buggy", "classroom"][1], status="fail", score=buggy_score, max_score=MAX_02)
+    assert_classroom(formats["broken", "classroom"][1], status="error", score=0, max_score=MAX_02)
+
+
+def test_outputs_are_cut_to_each_platforms_limit():
+    long = "problem:  " + "x" * 5000
+    report = {"submission": "s.py", "score": 0, "max_score": 1, "results": [
+        {"assignment": A, "function": "relu", "check": "elementwise_max", "passed": False, "points": 0,
+         "max_points": 1, "message": long}]}
+    classroom = json.loads(render(report, "classroom"))
+    assert len(classroom["tests"][0]["output"]) == 500 and classroom["tests"][0]["output"].endswith("\u2026")
+    many = {**report, "results": report["results"] * 400, "max_score": 400}
+    pl = json.loads(render(many, "prairielearn"))
+    assert_prairielearn(pl, score=0.0)
+
+
+def test_todays_report_and_the_sandboxed_judges_report_normalize_alike():
+    today = {"submission": "s.py", "score": 0, "max_score": 2, "notes": [], "results": [
+        {"assignment": A, "function": "relu", "check": "elementwise_max", "passed": False, "points": 0,
+         "max_points": 2, "message": "tried:    relu(z)\nproblem:  wrong values\n          at [0]\nhint:     use max"}]}
+    sandboxed = {"submission": "s.py", "score": 0, "max_score": 2, "notes": [], "flags": ["wrote outside /tmp"],
+                 "isolation": {"level": "bubblewrap", "detail": "bwrap 0.8.0"}, "results": [
+        {"assignment": A, "function": "relu", "check": "elementwise_max", "title": "max(z, 0) elementwise, same shape, any dtype",
+         "passed": False, "points": 0, "max_points": 2, "hidden": False, "case": "relu(z)", "problem": "wrong values",
+         "details": ["at [0]"], "hint": "use max", "message": today["results"][0]["message"]}]}
+    a, b = normalize(today), normalize(sandboxed)
+    assert a["results"] == b["results"]
+    assert a["isolation"]["level"] == "unreported" and b["isolation"]["level"] == "bubblewrap"
+    assert b["flags"] == ["wrote outside /tmp"]
+    assert normalize(a) == a  # idempotent
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradescope, from the zip
+
+
+def _dev_site_packages() -> str:
+    return sysconfig.get_paths()["purelib"]
+
+
+@pytest.fixture(scope="module")
+def gradescope_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gs") / "autograder.zip"
+    done = cli("export", "gradescope", A, "--out", out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def installed_root(gradescope_zip, tmp_path_factory) -> Path:
+    """The zip unpacked as Gradescope does and its own setup.sh run. KIT_PYTHON stands in for the
+    python3.11 setup.sh would install with apt; the kit's dependencies come from this environment
+    (a .pth, like --system-site-packages), so the test needs no network."""
+    from autograder.platforms.gradescope import unpack
+
+    root = unpack(gradescope_zip, tmp_path_factory.mktemp("autograder"))
+    env = {**os.environ, "KIT_PYTHON": getattr(sys, "_base_executable", sys.executable),
+           "KIT_VENV_ARGS": "--system-site-packages", "KIT_PIP_ARGS": "--no-deps --no-index"}
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=root / "source")
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = next((root / "source" / "venv" / "lib").glob("python3*/site-packages"))
+    (site / "zz_dev_dependencies.pth").write_text(_dev_site_packages() + "\n")
+    return root
+
+
+def run_autograder(root: Path, files: dict[str, str | bytes], timeout=600) -> tuple[dict, str]:
+    sub = root / "submission"
+    for old in sub.iterdir():
+        old.unlink()
+    for name, content in files.items():
+        (sub / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    (root / "results" / "results.json").unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    done = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0
+    return json.loads((root / "results" / "results.json").read_text()), done.stdout
+
+
+@pytest.mark.slow
+def test_the_zip_holds_setup_and_run_autograder_at_its_root(gradescope_zip):
+    with zipfile.ZipFile(gradescope_zip) as z:
+        names = z.namelist()
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
+        config = json.loads(z.read("backprop_kit.json"))
+    assert {"setup.sh", "run_autograder", "backprop_kit.json"} <= set(names)
+    assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
+    assert any(n.startswith("wheels/backprop_kit-") and n.endswith(".whl") for n in names)
+    assert config["assignment"] == A and config["hidden_visibility"] == "after_published"
+
+
+@pytest.mark.slow
+def test_the_kit_runs_from_its_own_environment(installed_root):
+    python = installed_root / "source" / "venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import autograder, sys; print(autograder.__file__); print(sys.version_info >= (3, 11))"],
+                           capture_output=True, text=True, cwd=installed_root, env={"PATH": os.environ["PATH"]})
+    path, new_enough = where.stdout.split()
+    assert path.startswith(str(installed_root / "source" / "venv")) and new_enough == "True"
+
+
+@pytest.mark.slow
+def test_gradescope_complete_partly_wrong_broken_missing(installed_root, subs, buggy_score):
+    results, stdout = run_autograder(installed_root, {"activations.py": subs["complete"].read_text()})
+    assert_gradescope(results, score=MAX_02, max_score=MAX_02)
+    assert "isolation:" in stdout  # the instructor-only stdout says which isolation graded it
+
+    results, _ = run_autograder(installed_root, {"activations.py": subs["buggy"].read_text()})
+    assert_gradescope(results, score=buggy_score, max_score=MAX_02)
+
+    results, _ = run_autograder(installed_root, {"activations.py": subs["broken"].read_text()})
+    assert_gradescope(results, score=0.0, max_score=MAX_02)
+    assert "syntax error" in results["output"]
+
+    results, _ = run_autograder(installed_root, {"activations.ipynb": b"\x89PNG not a notebook"})
+    assert_gradescope(results, score=0.0, max_score=MAX_02)
+    assert "cannot be read" in results["output"]
+
+    results, _ = run_autograder(installed_root, {"README.txt": "forgot the notebook"})
+    assert_gradescope(results, score=0.0, max_score=MAX_02)
+    assert "activations.ipynb" in results["output"]
+
+
+@pytest.mark.slow
+def test_gradescope_a_submission_that_never_finishes_still_gets_results(installed_root, subs):
+    config = installed_root / "source" / "backprop_kit.json"
+    saved = config.read_text()
+    config.write_text(json.dumps({**json.loads(saved), "deadline": 4}))
+    try:
+        results, stdout = run_autograder(installed_root, {"activations.py": subs["looping"].read_text()})
+    finally:
+        config.write_text(saved)
+    assert_gradescope(results, score=0.0, max_score=MAX_02)
+    assert "did not finish within 4 s" in results["output"]
+    assert "killed at the deadline" in stdout
+
+
+@pytest.mark.slow
+def test_gradescope_capstone_grades_the_functions_and_the_model(tmp_path, subs):
+    from autograder.capstone import CAPSTONE_POINTS
+    from autograder.platforms.gradescope import unpack
+
+    out = tmp_path / "capstone.zip"
+    assert cli("export", "gradescope", "07", "--out", out).returncode == 0
+    with zipfile.ZipFile(out) as z:
+        assert {"data/mnist/t10k-images-idx3-ubyte.gz", "data/mnist/t10k-labels-idx1-ubyte.gz",
+                "data/mnist/SHA256SUMS.raw"} <= set(z.namelist())
+    root = unpack(out, tmp_path / "root")
+    # the grading step only: the installed environment is tested above, this one runs from the checkout
+    rng = np.random.default_rng(0)
+    np.savez(root / "submission" / "model.npz", W1=rng.standard_normal((784, 16)).astype(np.float32),
+             b1=np.zeros(16, np.float32), W2=rng.standard_normal((16, 10)).astype(np.float32), b2=np.zeros(10, np.float32))
+    (root / "submission" / "capstone.py").write_text(subs["complete"].read_text())
+    env = {k: v for k, v in os.environ.items() if k != "BACKPROP_KIT_DATA"}
+    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope-grade", str(root)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    functions = sum(c.points for f in ASSIGNMENTS["07_capstone"] for c in checks_for(f))
+    assert_gradescope(results, score=float(functions), max_score=float(functions + CAPSTONE_POINTS))
+    model = [t for t in results["tests"] if t["name"].startswith("capstone")]
+    assert len(model) == 1 and model[0]["status"] == "failed" and "below the" in model[0]["output"]
+
+
+# ---------------------------------------------------------------------------------------------
+# PrairieLearn and Classroom exports
+
+
+def test_prairielearn_grade_in_a_grade_root(tmp_path, subs, buggy_score):
+    root = tmp_path / "grade"
+    (root / "student").mkdir(parents=True)
+    (root / "student" / "activations.ipynb").write_text("{not json")
+    done = cli("prairielearn-grade", root, "--assignment", "02", "--deadline", "60")
+    assert done.returncode == 0, done.stderr
+    assert_prairielearn(json.loads((root / "results" / "results.json").read_text()), score=None, gradable=False)
+    (root / "student" / "activations.ipynb").unlink()
+    (root / "student" / "activations.py").write_text(subs["buggy"].read_text())
+    assert cli("prairielearn-grade", root, "--assignment", "02").returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert_prairielearn(results, score=buggy_score / MAX_02)
+
+
+@pytest.mark.slow
+def test_prairielearn_and_classroom_exports(tmp_path):
+    import yaml
+
+    pl = tmp_path / "pl"
+    assert cli("export", "prairielearn", "02", "--out", pl, "--image", "me/kit").returncode == 0
+    info = json.loads((pl / "questions" / "backprop_02_activations" / "info.json").read_text())
+    options = info["externalGradingOptions"]
+    assert options["enabled"] and options["image"] == "me/kit" and options["timeout"] <= 600
+    entry = options["entrypoint"].split()
+    assert entry[0] == "/grade/serverFilesCourse/backprop_kit/run.sh" and entry[1] == A
+    assert int(entry[2]) < options["timeout"]  # results are written before PrairieLearn kills the job
+    assert os.access(pl / "serverFilesCourse" / "backprop_kit" / "run.sh", os.X_OK)
+    assert list((pl / "image" / "wheels").glob("*.whl")) and (pl / "image" / "Dockerfile").is_file()
+    assert 'file-names="activations.ipynb"' in (pl / "questions" / "backprop_02_activations" / "question.html").read_text()
+
+    cl = tmp_path / "cl"
+    assert cli("export", "classroom", "02", "--out", cl).returncode == 0
+    workflow = yaml.safe_load((cl / ".github" / "workflows" / "classroom.yml").read_text())
+    job = workflow["jobs"]["run-autograding-tests"]
+    assert job["name"] == "Autograding Tests"  # the check run the reporter updates
+    steps = {s.get("id"): s for s in job["steps"]}
+    assert "--format classroom" in steps["backprop"]["run"] and "--public" in steps["backprop"]["run"]
+    reporter = [s for s in job["steps"] if "autograding-grading-reporter" in s.get("uses", "")][0]
+    assert reporter["with"]["runners"] == "backprop" and "BACKPROP_RESULTS" in reporter["env"]
+    assert list((cl / ".github" / "backprop-kit").glob("*.whl"))
