@@ -11,9 +11,9 @@ from .initialisation import he_init, init_params
 from .backprop import backward, forward, numerical_gradient
 from .training import iterate_minibatches, sgd_step, train
 
-# predict, save_params and load_params live in solutions.capstone, which is also a script
-# (`python -m solutions.capstone`). Importing it here eagerly would make runpy execute it twice and
-# warn, so it is imported on first use of one of its names (PEP 562) and then cached here.
+# predict, save_params and load_params live in solutions.capstone, beside the reference's fast
+# trainer; it is imported on first use of one of its names (PEP 562) and then cached here, so
+# `import solutions` stays light.
 _LAZY = {"predict": "capstone", "save_params": "capstone", "load_params": "capstone"}
 
 

@@ -606,3 +606,22 @@ def test_fold_standardisation_gives_the_same_network_on_raw_inputs():
     expected = forward(params, capstone.standardise(readonly(X)))[0]
     np.testing.assert_allclose(forward(folded, X)[0], expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(folded["W2"], params["W2"])
+
+
+def test_train_capstone_on_uint8_pixels_is_the_same_training():
+    """Pixels 0..255 (flatten(images)) train the same network as normalize(flatten(images)), up to
+    float32 rounding, and standardise treats both alike (a port sees the trainer's inputs)."""
+    import dataclasses
+
+    from autograder.mnist import load_mnist
+    from solutions import capstone
+
+    images, labels = load_mnist("train")
+    pixels = flatten(images[:1000])
+    X = normalize(pixels)
+    np.testing.assert_allclose(capstone.standardise(pixels), capstone.standardise(X), rtol=0, atol=1e-6)
+    config = dataclasses.replace(capstone.CONFIG, epochs=1, hidden=32)
+    from_pixels, _ = capstone.train_capstone(pixels, labels[:1000], config)
+    from_floats, _ = capstone.train_capstone(X, labels[:1000], config)
+    for key in from_floats:
+        np.testing.assert_allclose(from_pixels[key], from_floats[key], rtol=1e-4, atol=1e-5)
