@@ -18,9 +18,9 @@ def resolve_assignment(name: str) -> str:
 
 
 def cmd_check(args) -> int:
-    from autograder.judge import judge_submission
-    from autograder.report import json_report, text_report
+    from autograder.checks import FUNCTIONS
     from autograder.sandbox.launch import SandboxUnavailable
+    from autograder.sandbox.remote import LazyReference, Sandbox
     from autograder.submission import SubmissionError, read_submission
 
     try:
@@ -30,11 +30,16 @@ def cmd_check(args) -> int:
     functions = None
     if args.assignment:
         functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
-    try:
-        verdicts = judge_submission([b.as_dict() for b in blocks], functions, hidden=False if args.public else None,
-                                    timeout=args.timeout, require_sandbox=args.require_sandbox)
+    try:  # the worker starts and loads the submission while the judge imports its checks
+        sandbox = Sandbox([b.as_dict() for b in blocks], FUNCTIONS, LazyReference(),
+                          require_sandbox=args.require_sandbox).begin_start()
     except SandboxUnavailable as exc:
         return unusable(args, f"--require-sandbox: {exc}")
+    from autograder.judge import judge_submission
+    from autograder.report import json_report, text_report
+
+    verdicts = judge_submission([], functions, hidden=False if args.public else None, timeout=args.timeout,
+                                sandbox=sandbox)
     where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
     if args.json:
         out = json_report(args.submission, verdicts.results, verdicts.notes, isolation=verdicts.isolation,

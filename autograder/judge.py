@@ -49,9 +49,12 @@ def selected_checks(functions: Iterable[str] | None = None, hidden: bool | None 
 
 
 def judge_submission(blocks: list[dict], functions: Iterable[str] | None = None, *, hidden: bool | None = None,
-                     timeout: float | None = None, require_sandbox: bool = False) -> Verdicts:
-    """Run the submission's code blocks in a sandbox and judge `functions` (all by default)."""
-    with Sandbox(blocks, FUNCTIONS, REFERENCE, require_sandbox=require_sandbox) as sandbox:
+                     timeout: float | None = None, require_sandbox: bool = False,
+                     sandbox: Sandbox | None = None) -> Verdicts:
+    """Run the submission's code blocks in a sandbox and judge `functions` (all by default).
+    `sandbox`: one already launched for these blocks (see Sandbox.begin_start)."""
+    sandbox = sandbox or Sandbox(blocks, FUNCTIONS, REFERENCE, require_sandbox=require_sandbox)
+    with sandbox:
         return judge_in(sandbox, selected_checks(functions, hidden), timeout=timeout)
 
 
@@ -61,13 +64,11 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
     if sandbox.reached_at_load:
         flags.append(f"the submission's code tried to import {', '.join(sandbox.reached_at_load)} (the reference)")
     results = []
-    throwaway = {}
+    # functions whose stand-ins run in a worker of their own, thrown away after: launched now, so
+    # that they load while the other functions are judged
+    throwaway = {f: _throwaway(sandbox, f) for f in dict.fromkeys(c.function for c in checks) if f in LOCAL_STAND_INS}
     for check in checks:
-        where = sandbox
-        if check.function in LOCAL_STAND_INS:  # its stand-ins run in a worker of its own, thrown away after
-            if check.function not in throwaway:
-                throwaway[check.function] = _throwaway(sandbox, check.function)
-            where = throwaway[check.function]
+        where = throwaway.get(check.function, sandbox)
         result = judge_one(where, check, timeout=timeout)
         if result.internal:
             flags.append(f"internal error in check {check.id}: {dict(result.extra).get('internal', '')}")
@@ -94,11 +95,12 @@ def _throwaway(sandbox: Sandbox, function: str) -> Sandbox:
     worker = Sandbox(sandbox.blocks, sandbox.names, sandbox.reference, require_sandbox=sandbox.require_sandbox,
                      load_timeout=sandbox.load_timeout, block_timeout=sandbox.block_timeout, env=sandbox.env,
                      local_reference=reference_source_without([function]))
-    return worker.start()
+    return worker.begin_start()
 
 
 def judge_one(sandbox: Sandbox, check: Check, *, timeout: float | None = None) -> Result:
     """One check: the first rungs from what loading found, then the check itself."""
+    sandbox.ready()
     problem = precheck(sandbox.info.get(check.function, NameInfo()), check.function)
     if problem:
         return _failed(check, problem)

@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -117,11 +117,20 @@ class Sandbox:
         self._stand_ins: frozenset = frozenset()
         self.log = CallLog()
         self._loaded_once = False
+        self._pending = None   # the load deadline of a worker launched but not yet waited for
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> "Sandbox":
-        """Start a worker and run the submission in it; the first time, keep what loading said."""
+        """Start a worker and run the submission in it (or finish what `begin_start` began); the
+        first time, keep what loading said."""
+        if self._pending is None:
+            self.begin_start()
+        return self._finish_start()
+
+    def begin_start(self) -> "Sandbox":
+        """Launch the worker and send it the submission, without waiting for it to load: the judge
+        can import and prepare meanwhile (`start` then waits for it)."""
         self.close()
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="backprop-kit-sandbox-"))
@@ -145,11 +154,26 @@ class Sandbox:
             os.close(from_worker_w)
         self._write_fd, self._read_fd = to_worker_w, from_worker_r
         self.isolation, self.detail = self._proc.isolation, self._proc.detail
-        try:  # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
-            header, _ = self._exchange(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
-                                                  "block_timeout": self.block_timeout,
-                                                  "local_reference": self.local_reference}, []),
-                                       deadline=time.monotonic() + self.load_timeout, what="loading")
+        # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
+        self._pending = time.monotonic() + self.load_timeout
+        try:
+            self._send(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
+                                  "block_timeout": self.block_timeout, "local_reference": self.local_reference}, []),
+                       self._pending)
+        except (TimeoutError, BrokenPipeError, ConnectionError):
+            pass  # the reply (or its absence) says what happened
+        return self
+
+    def ready(self) -> "Sandbox":
+        """The worker loaded (waited for if it was launched with `begin_start`), started if never."""
+        if self._pending is not None or self._proc is None:
+            self.start()
+        return self
+
+    def _finish_start(self) -> "Sandbox":
+        deadline, self._pending = self._pending, None
+        try:
+            header, _ = self._exchange(None, deadline=deadline, what="loading")
         except LearnerCrash as crash:
             if not self._loaded_once:
                 self.notes.append(f"loading stopped: {crash.reason}")
@@ -167,6 +191,7 @@ class Sandbox:
         return self
 
     def close(self) -> None:
+        self._pending = None
         if self._proc is not None:
             for fd in (self._write_fd, self._read_fd):
                 try:
@@ -184,7 +209,7 @@ class Sandbox:
             self._workdir = None
 
     def __enter__(self):
-        return self.start() if self._proc is None else self
+        return self.start() if self._proc is None or self._pending is not None else self
 
     def __exit__(self, *exc):
         self.shutdown()
@@ -203,7 +228,7 @@ class Sandbox:
         """Every call until `end_check` shares one deadline, and may reach the reference only of
         the functions in `stand_ins` (the ones not being judged)."""
         self._stand_ins = frozenset(stand_ins)
-        if self._proc is None or self._proc.process.poll() is not None:
+        if self._pending is not None or self._proc is None or self._proc.process.poll() is not None:
             self.start()  # a fresh worker after a crash: its loading is not the check's time
         self._deadline = time.monotonic() + timeout
         self._timeout = timeout
@@ -219,7 +244,7 @@ class Sandbox:
         return RemoteFunction(self, name)
 
     def call(self, function: str, args: tuple, kwargs: dict):
-        if self._proc is None or self._proc.process.poll() is not None:
+        if self._pending is not None or self._proc is None or self._proc.process.poll() is not None:
             self.start()
         callables: dict[int, Callable] = {}
 
@@ -271,7 +296,8 @@ class Sandbox:
         """Send `request`; answer callbacks until the final reply; return it unpacked."""
         deadline = deadline or self._deadline
         try:
-            self._send(request, deadline)
+            if request is not None:  # None: the request went out already (begin_start)
+                self._send(request, deadline)
             while True:
                 header, blobs = wire.unpack(wire.read_frame(self._read_fd, wire.MAX_LEARNER_FRAME,
                                                             _waiter(deadline)))
@@ -373,6 +399,25 @@ class Sandbox:
             return f"the process died from signal {name}"
         return ("the process ended abruptly (os._exit, or the code crashed the interpreter); a function "
                 "should return its result, never end the program")
+
+
+class LazyReference(Mapping):
+    """The reference functions, imported on first use: a sandbox can be launched before the judge
+    has imported its checks and the reference."""
+
+    def _table(self):
+        from autograder.checks.base import REFERENCE
+
+        return REFERENCE
+
+    def __getitem__(self, name):
+        return self._table()[name]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
 
 
 class RemoteFunction:
