@@ -97,6 +97,23 @@ def cmd_audit(args) -> int:
     return EXIT_FAIL if disagreements else EXIT_PASS
 
 
+def cmd_example(args) -> int:
+    from autograder.reference_file import example_source
+
+    try:
+        source = example_source([b for b in args.bugs.split(",") if b] if args.bugs is not None else None)
+    except ValueError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(source)
+        print(f"wrote {args.out}: check it with python -m autograder check {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(source)
+    return EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
     demo.set_defaults(func=cmd_demo)
+
+    example = sub.add_parser("example", help="write the reference with catalogued mistakes pasted in, to try `check` on")
+    example.add_argument("--bugs", metavar="ID,ID", help="catalogued bugs to paste in, as function.name "
+                         "(default: softmax.over_axis_0,relu_derivative.booleans)")
+    example.add_argument("--out", metavar="FILE", help="write here instead of to standard output")
+    example.set_defaults(func=cmd_example)
+
     add_platform_commands(sub, check)
     return parser
 

@@ -1,44 +1,151 @@
-"""The reference as one learner-style .py file: the complete submission for tests, benchmarks and the
-example with mistakes."""
+"""The reference as one learner-style .py file, and the example submission made from it.
+
+``reference_source()`` is the complete submission of the tests and benchmarks: every API function of
+``solutions``, in the spec's order, with exactly what they need (imports, private helpers,
+constants) and nothing else, so the file resolves every name it uses. ``example_source(bug_ids)``
+is the same file with catalogued bugs pasted in place of the functions they replace, as a learner
+would have typed them: ``python -m autograder example`` writes it.
+
+``unresolved_names(source)`` is the check both stand on: the names a file reads that neither
+builtins, its imports nor its own definitions provide.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
 import inspect
+import symtable
+import sys
 import textwrap
+import types
 
 import solutions
 
+# What `python -m autograder example` pastes in when no --bugs are given: two mistakes people
+# often make, in two assignments, each costing exactly its own function's checks.
+DEFAULT_BUGS = ("softmax.over_axis_0", "relu_derivative.booleans")
 
-def reference_source() -> str:
-    """The whole reference as one learner-style file."""
-    parts = ["import numpy as np", "import os", ""]
+
+def reference_source(bugs=()) -> str:
+    """The whole reference as one learner-style file; with ``bugs`` (catalog Variants), each one's
+    code stands where the function it replaces would be (and the functions it also replaces, such
+    as forward for a backward bug, are left out), as a learner would have typed it."""
+    replace = {}
+    for bug in bugs:
+        replace.update({name: None for name in bug.also})
+        replace[bug.function] = bug
+    imports, helpers, functions = {}, {}, []
     for name in solutions.__all__:
-        parts.append(textwrap.dedent(inspect.getsource(getattr(solutions, name))))
-    helpers = _reference_helpers()
-    return "\n\n".join(parts[:2] + helpers + parts[3:]) + "\n"
+        if name not in replace:
+            fn = getattr(solutions, name)
+            functions.append(_source(fn))
+            _collect(fn, imports, helpers, set())
+        elif replace[name] is not None:
+            functions.append(replace[name].source().strip("\n"))
+            for fn in replace[name].overrides.values():
+                _collect(fn, imports, helpers, set())
+    header = "from __future__ import annotations\n\n" + "\n".join(sorted(imports.values(), key=_import_order))
+    return "\n\n\n".join([header, *helpers.values(), *functions]) + "\n"
 
 
-def _reference_helpers() -> list[str]:
-    """Module-level helpers the reference functions use (anything not in the API, defined in solutions)."""
-    import types
+def example_source(bug_ids=DEFAULT_BUGS) -> str:
+    """The reference with the catalogued bugs ``bug_ids`` (``function.name``, as ``Variant.id``)
+    pasted in place of the functions they replace, under a docstring that names them.
 
-    seen, out = set(), []
-    for name in solutions.__all__:
-        module = inspect.getmodule(getattr(solutions, name))
-        for attr, value in vars(module).items():
-            if attr in solutions.__all__ or attr.startswith("__") or attr in seen:
-                continue
-            if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
-                seen.add(attr)
-                out.append(textwrap.dedent(inspect.getsource(value)))
-            elif isinstance(value, (int, float, str, tuple)) and attr.isupper():
-                seen.add(attr)
-                out.append(f"{attr} = {value!r}")
-    return out
+    Raises ValueError for an unknown id, two bugs in one function, or a bug whose code needs
+    names the file does not provide."""
+    from autograder import catalog
+
+    bug_ids = DEFAULT_BUGS if bug_ids is None else tuple(bug_ids)
+    known = {b.id: b for b in catalog.bugs()}
+    chosen, replaced = [], set()
+    for bug_id in bug_ids:
+        if bug_id not in known:
+            function = bug_id.split(".")[0]
+            close = sorted(i for i in known if i.split(".")[0] == function)
+            raise ValueError(f"no catalogued bug {bug_id!r}; " + (f"{function} has: {', '.join(close)}" if close
+                             else "ids are function.name, e.g. softmax.over_axis_0"))
+        bug = known[bug_id]
+        if replaced & set(bug.overrides):
+            raise ValueError(f"{bug_id} replaces a function another chosen bug already replaces")
+        replaced |= set(bug.overrides)
+        chosen.append(bug)
+    command = "python -m autograder example" + (f" --bugs {','.join(bug_ids)}" if tuple(bug_ids) != DEFAULT_BUGS else "")
+    docstring = "\n".join([
+        f'"""An example submission: the reference implementation with {len(chosen)} catalogued mistake(s)',
+        f"pasted in ({', '.join(b.id for b in chosen) or 'none'}), so that `python -m autograder check` on",
+        "this file shows real feedback.",
+        "",
+        f'Generated by `{command}`: regenerate it rather than edit it."""',
+    ])
+    source = docstring + "\n" + reference_source(chosen)
+    missing = unresolved_names(source)
+    if missing:
+        raise ValueError(f"{', '.join(bug_ids)}: the file would use names it does not define: {', '.join(sorted(missing))}")
+    return source
+
+
+def unresolved_names(source: str, filename: str = "<submission>") -> set[str]:
+    """The names ``source`` reads from module scope that are neither builtins nor bound at its top
+    level (by an import, a def, a class or an assignment): each would be a NameError when used."""
+    table = symtable.symtable(source, filename, "exec")
+    bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    return _read_globals(table) - bound - set(dir(builtins))
+
+
+def _read_globals(table) -> set[str]:
+    """Names read at module level, or from module scope inside any function, class or comprehension."""
+    if table.get_type() == "module":
+        names = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    else:
+        names = {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+    for child in table.get_children():
+        names |= _read_globals(child)
+    return names
+
+
+def _source(obj) -> str:
+    """The code of a function or class as it would stand at a file's top level, decorators removed
+    (a catalog variant's @bug(...) is the catalog's, not the learner's)."""
+    code = textwrap.dedent(inspect.getsource(obj)).strip("\n")
+    tree = ast.parse(code)
+    if tree.body[0].decorator_list:
+        tree.body[0].decorator_list = []
+        code = ast.unparse(tree)
+    return code
+
+
+def _collect(obj, imports: dict, helpers: dict, seen: set) -> None:
+    """Add to ``imports`` and ``helpers`` (name -> code) what ``obj``'s code reads from its module,
+    recursively; API functions are left out (the file defines them anyway)."""
+    module = inspect.getmodule(obj)
+    table = symtable.symtable(_source(obj), obj.__name__, "exec")
+    for name in sorted(_read_globals(table) - {obj.__name__}):
+        if name in seen or name in solutions.__all__ or name not in vars(module):
+            continue  # an API function, a builtin, or already done
+        seen.add(name)
+        value = vars(module)[name]
+        if isinstance(value, types.ModuleType):
+            imports[name] = (f"import {value.__name__}" if value.__name__ == name
+                             else f"import {value.__name__} as {name}")
+        elif getattr(value, "__module__", None) == module.__name__ and isinstance(value, (types.FunctionType, type)):
+            _collect(value, imports, helpers, seen)
+            helpers[name] = _source(value)
+        elif isinstance(value, (int, float, str, tuple, bool)):
+            helpers[name] = f"{name} = {value!r}"
+        else:
+            imports[name] = f"from {value.__module__} import {name}"
+
+
+def _import_order(line: str):
+    """Standard-library modules before third-party ones (numpy), as isort would."""
+    top = line.split()[1].split(".")[0]
+    return (top not in sys.stdlib_module_names, line)
 
 
 def reference_source_without(names) -> str:
     """The reference as one file, less the functions `names` (a worker that may run every other
     reference function, but not these)."""
-    import ast
-
     tree = ast.parse(reference_source())
     tree.body = [node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name in set(names))]
     return ast.unparse(tree) + "\n"

@@ -11,10 +11,8 @@ import pytest
 
 import solutions
 from autograder import catalog
-from autograder.reference_file import reference_source
+from autograder.reference_file import DEFAULT_BUGS, example_source, reference_source, unresolved_names
 from autograder.checks import ASSIGNMENTS, points_for
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "autograder" / "examples" / "submission_with_mistakes.py"
 
 
 def run_cli(*args, cwd=None):
@@ -98,8 +96,63 @@ def test_notebook_submission_runs_code_cells_in_order(tmp_path):
     assert any(not r["passed"] for r in report["results"] if r["function"] == "softmax")
 
 
-def test_example_submission_shows_real_feedback():
-    proc = run_cli("check", EXAMPLE)
-    assert proc.returncode == 1
-    assert "hint:" in proc.stdout
-    assert "Feedback" in proc.stdout
+def test_unresolved_names_finds_what_would_be_a_name_error():
+    code = textwrap.dedent("""
+        import numpy as np
+        from os import path as p
+        LIMIT = 3
+        def f(x):
+            y = [helper(v) for v in x]
+            return np.sum(y) + len(p.sep) + LIMIT + g(x) + missing
+        def g(x):
+            def inner():
+                return x + undefined_too
+            return inner
+        class K:
+            size = LIMIT
+            def m(self):
+                return self.size + also_missing
+        print(top_level_missing)
+        """)
+    assert unresolved_names(code) == {"helper", "missing", "undefined_too", "also_missing", "top_level_missing"}
+
+
+def test_reference_file_resolves_every_name_it_uses():
+    assert unresolved_names(reference_source()) == set()
+
+
+def test_example_resolves_every_name_and_fails_exactly_its_two_functions(tmp_path):
+    """`python -m autograder example` writes the reference with the default bugs pasted in; checking it
+    fails exactly their functions, with their hints, and nothing else."""
+    path = tmp_path / "example.py"
+    made = run_cli("example", "--out", path)
+    assert made.returncode == 0, made.stderr
+    source = path.read_text()
+    assert source == example_source()
+    compile(source, str(path), "exec")
+    assert unresolved_names(source) == set()
+    bugs = [b for b in catalog.bugs() if b.id in DEFAULT_BUGS]
+    assert len(bugs) == len(DEFAULT_BUGS) == 2
+    for bug in bugs:
+        assert bug.source().strip() in source
+    proc = run_cli("check", path, "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    failed = [r for r in report["results"] if not r["passed"]]
+    assert failed and {r["function"] for r in failed} == {b.function for b in bugs}
+    assert 0 < report["max_score"] - report["score"] <= sum(points_for(b.function) for b in bugs)
+    text = run_cli("check", path).stdout
+    assert "Feedback" in text and "hint:" in text
+    for bug in bugs:
+        assert bug.hint[:60] in text.replace("\n          ", " ")
+
+
+def test_example_with_chosen_bugs_and_refusals(tmp_path):
+    backward_bug = next(b for b in catalog.bugs("backward") if b.also)  # it brings its own forward
+    source = example_source([backward_bug.id])
+    assert unresolved_names(source) == set() and source.count("\ndef forward(") == 1
+    proc = run_cli("example", "--bugs", "softmax.no_such_bug")
+    assert proc.returncode == 2 and "softmax.over_axis_0" in proc.stderr
+    proc = run_cli("example", "--bugs", "softmax.over_axis_0,softmax.no_max_shift")
+    assert proc.returncode == 2 and "already replaces" in proc.stderr
+    assert "def softmax" in run_cli("example", "--bugs", "").stdout
