@@ -1,7 +1,8 @@
 """`python -m autograder demo`: the whole nbgrader round trip, in a temporary course.
 
-From this repository's source/ it builds a course, generates the learners' notebooks and grades
-three students per assignment with `nbgrader autograde`:
+From the kit's source/ (the repository's, or the copy an installed kit carries) it builds a
+course, generates the learners' notebooks and grades three students per assignment with
+`nbgrader autograde`:
 
 - complete:  the source notebook itself (its solutions fill the stubs): full marks;
 - untouched: the release notebook as a learner receives it: zero;
@@ -19,13 +20,14 @@ import time
 from autograder.nbgrader_tools import STUDENTS, Course, KernelError, NbgraderError, assignments, failing_test_cells
 
 
-def main(keep: bool = False) -> int:
+def main(keep: bool = False, assignment_ids: list[str] | None = None) -> int:
+    """The demo over every assignment, or over `assignment_ids` (the install test runs one)."""
     start = time.monotonic()
 
     def say(text: str) -> None:
         print(f"[{time.monotonic() - start:5.1f}s] {text}", flush=True)
 
-    ids = assignments()
+    ids = assignment_ids or assignments()
     if not ids:
         print("demo: source/ holds no assignment notebooks yet")
         return 1

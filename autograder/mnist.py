@@ -1,4 +1,4 @@
-"""Load MNIST from the repository's IDX files: checked, cached per process, read-only.
+"""Load MNIST from the kit's IDX files: checked, cached per process, read-only.
 
 ``load_mnist("train")`` is what a learner's notebook calls. Every problem with the files raises
 ``MnistError`` naming the file, what is wrong and how to fix it, because a bare zlib traceback teaches
@@ -16,6 +16,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+from autograder import kit_files
 
 ENV_VAR = "BACKPROP_KIT_DATA"
 SUMS_FILE = "SHA256SUMS.raw"
@@ -36,9 +38,10 @@ class MnistError(ValueError):
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the repository's data/mnist/."""
+    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the kit's own data/mnist/ (the
+    repository's, or the copy packaged with an installed kit: see autograder.kit_files)."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[1] / "data" / "mnist"
+        path = os.environ.get(ENV_VAR) or kit_files.mnist_dir()
     return Path(path).expanduser().resolve()
 
 
@@ -53,10 +56,13 @@ def load_mnist(kind: str = "train", data_dir: str | os.PathLike | None = None):
     """
     if kind not in FILES:
         raise MnistError(f"kind must be 'train' or 'test', not {kind!r}")
-    folder = _data_dir(data_dir)
+    try:
+        folder = _data_dir(data_dir)
+    except kit_files.KitFilesError as err:
+        raise MnistError(f"{err}; or set {ENV_VAR} to a folder holding the four .gz files and {SUMS_FILE}") from None
     if not folder.is_dir():
         source = ("the data_dir argument" if data_dir is not None
-                  else f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the repository layout")
+                  else f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the kit's own files")
         raise MnistError(f"MNIST folder {folder} (from {source}) does not exist; point data_dir or "
                          f"{ENV_VAR} at a folder holding the four .gz files and {SUMS_FILE}")
     return _load(str(folder), kind)

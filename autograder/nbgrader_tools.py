@@ -2,8 +2,9 @@
 
 A `Course` is a folder laid out the way nbgrader expects (`nbgrader_config.py` at its root,
 `source/<a>/`, `release/<a>/`, `submitted/<student>/<a>/`, `autograded/...`, `feedback/...`,
-`gradebook.db`). `Course.temporary()` builds one from this repository's `source/` and config, so
-nothing nbgrader writes (gradebook, submissions) ever lands in the repository:
+`gradebook.db`). `Course.temporary()` builds one from the kit's `source/` and config (the
+repository's, or the copy packaged with an installed kit: see `autograder.kit_files`), so nothing
+nbgrader writes (gradebook, submissions) ever lands in the repository:
 
     with Course.temporary(["02_activations"]) as course:
         course.generate("02_activations")
@@ -38,8 +39,9 @@ from typing import Iterator
 
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
-CONFIG_NAME = "nbgrader_config.py"
+from autograder import kit_files
+
+CONFIG_NAME = kit_files.CONFIG_NAME
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STUDENTS = ("complete", "untouched", "buggy")  # see Course.release_with_three_students
@@ -95,7 +97,9 @@ def check_kernel(kernel_name: str = "python3") -> str:
         env = {**os.environ, **(spec.env or {})}
         proc = subprocess.run([python, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True)
     where = f"the {kernel_name!r} kernel ({spec.resource_dir}) runs {python}"
-    fix = (f"install the kit into that environment (`pip install -e {REPO}`), or let this environment's "
+    repo = kit_files.checkout()
+    install = f"`pip install -e {repo}`" if repo else f"`pip install` the kit there, as it is installed in {sys.prefix}"
+    fix = (f"install the kit into that environment ({install}), or let this environment's "
            f"kernel be found first (remove or replace the kernelspec at {spec.resource_dir})")
     if proc.returncode != 0:
         error = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
@@ -113,8 +117,10 @@ def check_kernel(kernel_name: str = "python3") -> str:
 # notebooks
 
 
-def assignments(source_dir: Path = REPO / "source") -> list[str]:
-    """The assignments present in a source folder: sub-folders holding a notebook, sorted."""
+def assignments(source_dir: Path | None = None) -> list[str]:
+    """The assignments present in a source folder (the kit's source/ by default): sub-folders
+    holding a notebook, sorted."""
+    source_dir = source_dir or kit_files.course_source()
     if not Path(source_dir).is_dir():
         return []
     return sorted(d.name for d in Path(source_dir).iterdir() if d.is_dir() and any(d.glob("*.ipynb")))
@@ -186,9 +192,12 @@ class Course:
 
     @classmethod
     def build(cls, root: Path | str, assignment_ids: list[str] | None = None,
-              source_dir: Path = REPO / "source", config: Path = REPO / CONFIG_NAME) -> "Course":
-        """Copy the config and the chosen assignments of `source_dir` into `root` (created)."""
+              source_dir: Path | None = None, config: Path | None = None) -> "Course":
+        """Copy the config and the chosen assignments of `source_dir` into `root` (created); both
+        default to the kit's own (autograder.kit_files)."""
         root = Path(root)
+        source_dir = source_dir or kit_files.course_source()
+        config = config or kit_files.course_config()
         (root / "source").mkdir(parents=True, exist_ok=True)
         shutil.copy2(config, root / CONFIG_NAME)
         for a in assignment_ids if assignment_ids is not None else assignments(source_dir):
@@ -198,7 +207,7 @@ class Course:
     @classmethod
     @contextlib.contextmanager
     def temporary(cls, assignment_ids: list[str] | None = None, *, keep: bool = False,
-                  source_dir: Path = REPO / "source") -> Iterator["Course"]:
+                  source_dir: Path | None = None) -> Iterator["Course"]:
         """A course in a fresh temporary folder, removed afterwards unless `keep`."""
         root = tempfile.mkdtemp(prefix="backprop-kit-course-")
         try:
@@ -250,12 +259,17 @@ class Course:
 
     def release_with_three_students(self, assignment: str):
         """Generate the release and submit the three students of the demo and the round-trip
-        tests (STUDENTS): the source notebook, the release untouched, and the source notebook with
-        one catalogued bug pasted into one stub. Returns that bug's catalog Variant."""
-        release = self.generate(assignment)
+        tests (STUDENTS). Returns the buggy one's catalog Variant."""
+        self.generate(assignment)
+        return self.submit_three_students(assignment)
+
+    def submit_three_students(self, assignment: str):
+        """Submit the three students (STUDENTS) of an assignment whose release is generated: the
+        source notebook, the release untouched, and the source notebook with one catalogued bug
+        pasted into one stub. Returns that bug's catalog Variant."""
         complete, untouched, buggy = STUDENTS
         self.submit(assignment, complete, self.source_notebook(assignment))
-        self.submit(assignment, untouched, release)
+        self.submit(assignment, untouched, self.release_notebook(assignment))
         nb, bug = buggy_submission(self.source_notebook(assignment), assignment)
         self.submit(assignment, buggy, nb)
         return bug
@@ -304,6 +318,23 @@ class Course:
                 left[assignment] -= 1
                 if done and not left[assignment]:
                     done(assignment)
+
+    def copy_release(self, release_dir: Path) -> list[Path]:
+        """Make `release_dir` hold exactly this course's generated release notebooks, one folder per
+        assignment (folders of assignments no longer in the course go). Returns the notebooks written."""
+        built = [self.release_notebook(a) for a in self.assignments()]
+        missing = [str(p) for p in built if not p.is_file()]
+        if missing:
+            raise NbgraderError(f"not generated yet: {', '.join(missing)}")
+        Path(release_dir).mkdir(parents=True, exist_ok=True)
+        for folder in Path(release_dir).iterdir():
+            if folder.is_dir():
+                shutil.rmtree(folder)
+        written = []
+        for notebook in built:
+            (Path(release_dir) / notebook.parent.name).mkdir()
+            written.append(Path(shutil.copy2(notebook, Path(release_dir) / notebook.parent.name / notebook.name)))
+        return written
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> None:
         """`nbgrader generate_feedback --force`: feedback/<student>/<a>/<notebook>.html."""
@@ -372,22 +403,15 @@ def _autograde_in_worker(root: str, assignment: str, student: str) -> None:
     course.autograde(assignment, student)
 
 
-def generate_release(release_dir: Path = REPO / "release", source_dir: Path = REPO / "source") -> list[Path]:
-    """Regenerate `release_dir` from `source_dir` with nbgrader, in a temporary course: only the
-    release notebooks come back (no gradebook), and folders of assignments no longer in
-    `source_dir` go. Returns the notebooks written."""
+def generate_release(release_dir: Path, source_dir: Path | None = None) -> list[Path]:
+    """Regenerate `release_dir` from `source_dir` (the kit's source/ by default) with nbgrader, in a
+    temporary course: only the release notebooks come back (no gradebook). Returns the notebooks
+    written."""
     ids = assignments(source_dir)
-    written = []
     with Course.temporary(ids, source_dir=source_dir) as course:
-        built = [course.generate(a) for a in ids]  # all of them, before release_dir is touched
-        Path(release_dir).mkdir(parents=True, exist_ok=True)
-        for folder in Path(release_dir).iterdir():
-            if folder.is_dir():
-                shutil.rmtree(folder)
-        for a, notebook in zip(ids, built):
-            (Path(release_dir) / a).mkdir()
-            written.append(Path(shutil.copy2(notebook, Path(release_dir) / a / notebook.name)))
-    return written
+        for a in ids:  # all of them, before release_dir is touched
+            course.generate(a)
+        return course.copy_release(release_dir)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # a real kernel
+
 
 @pytest.fixture(scope="module")
 def executed():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,30 +18,30 @@ from autograder.capstone import CAPSTONE_POINTS
 from autograder.checks import ASSIGNMENTS, points_for
 from autograder.checks.base import REFERENCE
 from autograder.judge import judge
-from autograder.nbgrader_tools import NOT_IMPLEMENTED, REPO, Course, assignments, failing_test_cells
+from autograder.nbgrader_tools import NOT_IMPLEMENTED, STUDENTS, assignments, failing_test_cells
 
+REPO = Path(__file__).resolve().parents[1]
 IDS = assignments(REPO / "source")
-pytestmark = pytest.mark.skipif(not IDS, reason="source/ holds no notebooks yet")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not IDS, reason="source/ holds no notebooks yet")]
 
 
 @pytest.fixture(scope="module")
-def course():
-    """Every assignment generated, its three students autograded and given feedback, once.
+def graded(course):
+    """The session's course (every release generated) with three students per assignment
+    autograded and given feedback, once.
 
     Submissions are graded a few at a time (Course.autograde_many, as the demo does);
     test_one_call_grades_every_student checks the instructor's way, one call per assignment."""
-    with Course.temporary(IDS) as course:
-        course.check_kernels()
-        course.bugs, course.seconds, start = {}, {}, time.monotonic()
-        for a in IDS:
-            course.bugs[a] = course.release_with_three_students(a)
-        course.seconds["generate"] = time.monotonic() - start
-        course.autograde_many(IDS)
-        course.seconds["autograde"] = time.monotonic() - start - course.seconds["generate"]
-        for a in IDS:
-            course.generate_feedback(a)
-        course.seconds["total"] = time.monotonic() - start
-        yield course
+    assert not set(STUDENTS) & {s for a in IDS for s in course.students(a)}, "another test submitted as them"
+    course.bugs, start = {}, time.monotonic()
+    for a in IDS:
+        course.bugs[a] = course.submit_three_students(a)
+    course.autograde_many(IDS)
+    course.seconds["autograde"] = time.monotonic() - start
+    for a in IDS:
+        course.generate_feedback(a)
+    course.seconds["feedback"] = time.monotonic() - start - course.seconds["autograde"]
+    yield course
     print("\nround trip seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in course.seconds.items()))
 
 
@@ -50,19 +51,19 @@ def _full(a):
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_complete_submission_gets_full_marks(course, assignment):
-    score = course.scores(assignment)["complete"]
+def test_complete_submission_gets_full_marks(graded, assignment):
+    score = graded.scores(assignment)["complete"]
     assert score.max_score == _full(assignment)
-    failing = failing_test_cells(course.autograded_notebook(assignment, "complete"))
+    failing = failing_test_cells(graded.autograded_notebook(assignment, "complete"))
     assert score.score == score.max_score, f"failing cells of the source notebook: {failing}"
     assert not failing
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_untouched_release_scores_zero_and_says_what_is_missing(course, assignment):
-    assert course.scores(assignment)["untouched"].score == 0
-    cells = course.cell_scores(assignment, "untouched")
-    failing = failing_test_cells(course.autograded_notebook(assignment, "untouched"))
+def test_untouched_release_scores_zero_and_says_what_is_missing(graded, assignment):
+    assert graded.scores(assignment)["untouched"].score == 0
+    cells = graded.cell_scores(assignment, "untouched")
+    failing = failing_test_cells(graded.autograded_notebook(assignment, "untouched"))
     assert sorted(failing) == sorted(cells)
     assert {f"test_{f}" for f in ASSIGNMENTS[assignment]} <= set(cells)
     for grade_id, text in failing.items():
@@ -73,34 +74,34 @@ def test_untouched_release_scores_zero_and_says_what_is_missing(course, assignme
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_one_pasted_bug_costs_exactly_its_function_and_shows_its_hint(course, assignment):
-    bug = course.bugs[assignment]
-    cells = course.cell_scores(assignment, "buggy")
+def test_one_pasted_bug_costs_exactly_its_function_and_shows_its_hint(graded, assignment):
+    bug = graded.bugs[assignment]
+    cells = graded.cell_scores(assignment, "buggy")
     lost = {g: s.max_score - s.score for g, s in cells.items() if s.score != s.max_score}
     # partial credit: the cell loses what the judge takes off that function, no more, no less
     judged = judge({**REFERENCE, **bug.overrides}, [bug.function])
     off = sum(r.max_points - r.points for r in judged)
     assert 0 < off <= points_for(bug.function)
     assert lost == {f"test_{bug.function}": off}, f"{bug.id} pasted"
-    assert course.scores(assignment)["buggy"].score == _full(assignment) - off
-    text = failing_test_cells(course.autograded_notebook(assignment, "buggy"))[f"test_{bug.function}"]
+    assert graded.scores(assignment)["buggy"].score == _full(assignment) - off
+    text = failing_test_cells(graded.autograded_notebook(assignment, "buggy"))[f"test_{bug.function}"]
     assert bug.hint in text, f"{bug.id}'s hint is not in the feedback:\n{text}"
     assert "Traceback" not in text, f"the learner sees a traceback:\n{text}"
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_feedback_html_shows_the_hint(course, assignment):
-    page = course.feedback_html(assignment, "buggy")
+def test_feedback_html_shows_the_hint(graded, assignment):
+    page = graded.feedback_html(assignment, "buggy")
     assert page.is_file()
     visible = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
-    assert course.bugs[assignment].hint in visible
+    assert graded.bugs[assignment].hint in visible
     for student in ("complete", "untouched"):
-        assert course.feedback_html(assignment, student).is_file()
+        assert graded.feedback_html(assignment, student).is_file()
 
 
-def test_one_call_grades_every_student(course):
+def test_one_call_grades_every_student(graded):
     """`nbgrader autograde <a>` as an instructor runs it (every student, one call) agrees."""
     a = IDS[0]
-    before = course.scores(a)
-    course.autograde(a)
-    assert course.scores(a) == before
+    before = graded.scores(a)
+    graded.autograde(a)
+    assert graded.scores(a) == before

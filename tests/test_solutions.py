@@ -318,7 +318,7 @@ def test_forward_backward_keep_float32():
     probs, cache = forward(params, X)
     assert probs.dtype == np.float32
     grads = backward(params, cache, labels)
-    assert all(g.dtype == np.float32 for g in grads.values())
+    assert grads and all(g.dtype == np.float32 for g in grads.values())
 
 
 def test_backward_of_mean_loss_scales_with_batch():
@@ -603,7 +603,7 @@ def test_fold_standardisation_gives_the_same_network_on_raw_inputs():
     params["b1"] = rng.standard_normal(16).astype(np.float32)
     X = rng.random((50, 784), dtype=np.float32)
     folded = capstone.fold_standardisation(readonly_params(params))
-    assert all(folded[k].dtype == np.float32 for k in folded)
+    assert set(folded) == set(params) and all(folded[k].dtype == np.float32 for k in folded)
     expected = forward(params, capstone.standardise(readonly(X)))[0]
     np.testing.assert_allclose(forward(folded, X)[0], expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(folded["W2"], params["W2"])

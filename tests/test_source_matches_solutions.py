@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,8 +13,9 @@ import solutions
 from autograder.capstone import CAPSTONE_POINTS
 from autograder.checks import ASSIGNMENTS, FUNCTIONS, points_for
 from autograder.judge import judge
-from autograder.nbgrader_tools import REPO, assignments, nbgrader_meta, notebook_in
+from autograder.nbgrader_tools import assignments, nbgrader_meta, notebook_in
 
+REPO = Path(__file__).resolve().parents[1]
 IDS = assignments(REPO / "source")
 pytestmark = pytest.mark.skipif(not IDS, reason="source/ holds no notebooks yet")
 
