@@ -1,4 +1,5 @@
-"""The reference implementation of the learner API (shared/spec/learner-api.md).
+"""The reference implementation of the learner API: the names, arguments and shapes of every function
+a learner writes, as the stubs in release/ show them to learners.
 
 The single truth every autograder check compares against: one module per assignment, every function
 re-exported here so that ``from solutions import softmax`` works. Pure NumPy, vectorised, never
