@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import kit_files
-
 ENV_VAR = "BACKPROP_KIT_DATA"
 SUMS_FILE = "SHA256SUMS.raw"
 FILES = {
@@ -41,8 +39,23 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the kit's own data/mnist/ (the
     repository's, or the copy packaged with an installed kit: see autograder.kit_files)."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or kit_files.mnist_dir()
+        path = os.environ.get(ENV_VAR) or _kit_mnist_dir()
     return Path(path).expanduser().resolve()
+
+
+def _kit_mnist_dir() -> Path:
+    # Imported here, not at the top: this module is also part of the learner-side runtime the
+    # sandbox copies (autograder/sandbox/remote.py RUNTIME_FILES), which has no kit_files and is
+    # always given $BACKPROP_KIT_DATA.
+    try:
+        from autograder import kit_files
+    except ImportError:
+        raise MnistError(f"no MNIST folder is known here: set {ENV_VAR} to a folder holding the four .gz "
+                         f"files and {SUMS_FILE}") from None
+    try:
+        return kit_files.mnist_dir()
+    except kit_files.KitFilesError as err:
+        raise MnistError(f"{err}; or set {ENV_VAR} to a folder holding the four .gz files and {SUMS_FILE}") from None
 
 
 _data_dir = data_dir  # load_mnist's argument shadows the function's name
@@ -56,10 +69,7 @@ def load_mnist(kind: str = "train", data_dir: str | os.PathLike | None = None):
     """
     if kind not in FILES:
         raise MnistError(f"kind must be 'train' or 'test', not {kind!r}")
-    try:
-        folder = _data_dir(data_dir)
-    except kit_files.KitFilesError as err:
-        raise MnistError(f"{err}; or set {ENV_VAR} to a folder holding the four .gz files and {SUMS_FILE}") from None
+    folder = _data_dir(data_dir)
     if not folder.is_dir():
         source = ("the data_dir argument" if data_dir is not None
                   else f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the kit's own files")
