@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,23 @@ def test_errors_are_not_cached(tmp_path):
     write_set(tmp_path, idx_images(3), idx_labels(3))
     images, labels = load_mnist("test", data_dir=tmp_path)
     assert len(images) == len(labels) == 3
+
+
+def test_the_sandbox_runtime_copy_needs_only_the_variable(tmp_path):
+    """mnist.py also runs in the sandbox's learner-side runtime, a copy of a few modules without
+    kit_files: given BACKPROP_KIT_DATA (the judge always passes it) it imports and loads alone."""
+    import subprocess
+    import sys
+
+    from autograder.sandbox.remote import RUNTIME_FILES
+
+    assert RUNTIME_FILES.get("mnist.py") == "mnist.py"
+    package = tmp_path / "autograder"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(mnist.__file__, package / "mnist.py")
+    probe = "from autograder.mnist import load_mnist; print(load_mnist('test')[0].shape)"
+    proc = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {probe}"],
+                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, ENV_VAR: str(REPO_DATA)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(10000, 28, 28)"
