@@ -5,9 +5,12 @@ They live in the repository, laid out as the design describes (``source/``, ``da
 
 1. the checkout it is imported from (a clone, or an editable install of one): the folders beside
    ``autograder/``, so an edit to ``source/`` is seen at once;
-2. its own package data: a wheel (``pip install .``) carries a copy of those files, in the same
-   layout, in ``autograder/_kit/``; ``setup.py`` puts it there at build time and
-   ``importlib.resources`` finds it, from any working directory.
+2. the installed package's data: a wheel (``pip install .``) carries the course in
+   ``autograder/_kit/`` (``source/``, ``nbgrader_config.py``) and MNIST in a package of its own,
+   ``backprop_kit_data`` (``mnist/``, with its README). ``setup.py`` copies them in at build time
+   and ``importlib.resources`` finds them, from any working directory. They travel apart because
+   the sandbox hides the autograder package from learner code (the course holds the solutions)
+   while learner code must read MNIST.
 
 ``BACKPROP_KIT_DATA``, when set, names the MNIST folder instead (``autograder.mnist`` reads it).
 """
@@ -16,7 +19,8 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-PACKAGED = "_kit"  # the folder inside the autograder package that a built wheel carries
+PACKAGED = "_kit"                 # the course's folder inside the autograder package of a built wheel
+DATA_PACKAGE = "backprop_kit_data"  # the package holding MNIST in a built wheel
 CONFIG_NAME = "nbgrader_config.py"
 
 __all__ = ["KitFilesError", "checkout", "root", "course_source", "course_config", "mnist_dir"]
@@ -35,8 +39,8 @@ def checkout() -> Path | None:
 
 
 def root() -> Path:
-    """A folder laid out like the repository's root for the kit's files: the checkout, else the copy
-    packaged with the installed kit."""
+    """A folder laid out like the repository's root for the course files (source/,
+    nbgrader_config.py): the checkout, else the copy packaged with the installed kit."""
     repo = checkout()
     if repo is not None:
         return repo
@@ -60,5 +64,17 @@ def course_config() -> Path:
 
 
 def mnist_dir() -> Path:
-    """MNIST as the kit ships it (the four .gz files and their checksums)."""
-    return root() / "data" / "mnist"
+    """MNIST as the kit ships it (the four .gz files and their checksums): the checkout's data/mnist,
+    else the installed backprop_kit_data package's mnist/."""
+    repo = checkout()
+    if repo is not None:
+        return repo / "data" / "mnist"
+    try:
+        packaged = importlib.resources.files(DATA_PACKAGE) / "mnist"
+    except ModuleNotFoundError:
+        packaged = None
+    if packaged is not None and packaged.is_dir():
+        return Path(str(packaged))
+    raise KitFilesError(f"MNIST is neither in a checkout (data/mnist) nor installed as the {DATA_PACKAGE} "
+                        f"package: install the kit from its repository (`pip install .` builds it in), or work "
+                        f"in a clone")

@@ -1,11 +1,13 @@
 """`pip install .` (not editable) gives a kit that works from any folder: MNIST and the nbgrader
 course come from the installed package's data, not from a checkout.
 
-The wheel is built from a copy of this checkout, installed with --no-deps into a fresh virtual
-environment that borrows the test environment's dependencies (numpy, nbgrader, ...) through a .pth
-line, so the only backprop-kit it can import is the installed one; then, from an empty folder, it
-loads MNIST, writes and checks the example submission, and runs the demo on one assignment (build
-the course, generate the release, autograde three students with nbgrader, check their scores)."""
+The wheel is built from a copy of this checkout and installed with --no-deps into a fresh virtual
+environment whose site-packages first receives the test environment's dependencies (numpy,
+nbgrader, ...) as hard links, cheap and real files, so that the sandboxed worker, which sees only
+that site-packages, finds them as after a full `pip install`. Nothing of this checkout is left
+importable there. Then, from an empty folder, it loads MNIST, writes and checks the example
+submission, and runs the demo on two assignments whose notebooks load MNIST inside the sandbox
+(build the course, generate the releases, autograde three students each with nbgrader)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +23,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__",
                                     ".pytest_cache", ".ipynb_checkpoints", "_kit")
+# what the test environment's site-packages holds of this checkout (an editable install), not copied
+EDITABLE = shutil.ignore_patterns("__editable__*", "backprop_kit*", "autograder", "solutions", "__pycache__")
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +51,8 @@ def installed(tmp_path_factory):
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
     purelib = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    # The dependencies, from the test environment. A path in a .pth file is only appended to
-    # sys.path: that folder's own .pth files (the editable install of this checkout) are not run.
-    (purelib / "_backprop_kit_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    shutil.copytree(sysconfig.get_paths()["purelib"], purelib, ignore=EDITABLE, copy_function=os.link,
+                    dirs_exist_ok=True, symlinks=True)
     done = run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel])
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -61,16 +64,17 @@ def installed(tmp_path_factory):
 
 def test_the_installed_package_is_what_runs_and_finds_its_data(installed, tmp_path):
     python, env, purelib = installed
-    folder = tmp_path
     probe = ("import autograder, solutions; from autograder import kit_files, load_mnist; "
              "images, labels = load_mnist('test'); "
              "print(autograder.__file__, solutions.__file__, kit_files.checkout(), kit_files.root(), "
-             "images.shape, int(labels[:100].sum()))")
-    proc = run([python, "-c", probe], cwd=folder, env=env)
+             "kit_files.mnist_dir(), images.shape, int(labels[:100].sum()))")
+    proc = run([python, "-c", probe], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    autograder_file, solutions_file, checkout, root, *rest = proc.stdout.split()
+    autograder_file, solutions_file, checkout, root, mnist_dir, *rest = proc.stdout.split()
     assert Path(autograder_file).is_relative_to(purelib) and Path(solutions_file).is_relative_to(purelib)
     assert checkout == "None" and Path(root) == purelib / "autograder" / "_kit"
+    assert Path(mnist_dir) == purelib / "backprop_kit_data" / "mnist"  # outside the package the sandbox hides
+    assert (Path(root) / "source" / "02_activations" / "activations.ipynb").is_file()
     assert " ".join(rest).startswith("(10000, 28, 28)")
 
 
@@ -86,10 +90,11 @@ def test_example_and_check_from_another_folder(installed, tmp_path):
 
 
 def test_demo_from_another_folder(installed, tmp_path):
-    """The demo's whole round trip on one assignment, with the course files of the installed kit."""
+    """The demo's whole round trip with the course files of the installed kit, on two assignments
+    whose notebooks load MNIST in the sandbox (the capstone trains on it and is graded on it)."""
     python, env, _ = installed
     folder = tmp_path
-    demo = "import sys; from autograder.demo import main; sys.exit(main(assignment_ids=['02_activations']))"
+    demo = "import sys; from autograder.demo import main; sys.exit(main(assignment_ids=['01_data', '07_capstone']))"
     proc = run([python, "-c", demo], cwd=folder, env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "every score is as expected" in proc.stdout
