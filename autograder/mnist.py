@@ -12,6 +12,7 @@ import functools
 import gzip
 import hashlib
 import os
+import sys
 import zlib
 from pathlib import Path
 
@@ -36,9 +37,12 @@ class MnistError(ValueError):
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the repository's data/mnist/."""
+    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the learner's kit's copy (installed
+    with it under ``<prefix>/share/backprop-kit/mnist``), else the repository's data/mnist/."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[1] / "data" / "mnist"
+        installed = Path(sys.prefix) / "share" / "backprop-kit" / "mnist"
+        repository = Path(__file__).resolve().parents[1] / "data" / "mnist"
+        path = os.environ.get(ENV_VAR) or (installed if (installed / SUMS_FILE).is_file() else repository)
     return Path(path).expanduser().resolve()
 
 
