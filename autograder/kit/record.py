@@ -48,7 +48,7 @@ class _Encoder(wire.Encoder):
 
     def _blob(self, array: np.ndarray) -> int:
         buffer = io.BytesIO()
-        np.lib.format.write_array(buffer, np.ascontiguousarray(np.asarray(array).view(np.ndarray)), allow_pickle=False)
+        np.lib.format.write_array(buffer, np.asarray(array).view(np.ndarray), allow_pickle=False)
         data = buffer.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         if digest not in self.store.index:
@@ -247,8 +247,9 @@ def record(folder: Path, *, checks=None, log=print) -> dict:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     calls = {name: list(entries.values()) for name, entries in store.calls.items()}
+    hidden = {f: len(checks_for(f, hidden=True)) for f in FUNCTIONS}  # how many, for the ✓ line: never which
     table = {"version": 1, "functions": list(originals), "signatures": signatures, "calls": calls,
-             "fingerprints": store.fingerprints}
+             "fingerprints": store.fingerprints, "hidden_checks": hidden}
     (folder / recorded.TABLE).write_text(json.dumps(table, separators=(",", ":")), encoding="utf-8")
     with zipfile.ZipFile(folder / recorded.BLOBS, "w", zipfile.ZIP_DEFLATED) as z:
         for i, blob in enumerate(store.blobs):
