@@ -1,7 +1,7 @@
 """Backprop Kit's autograder: the checks, their feedback, and the small runtime learners import.
 
 In a notebook: `from autograder import check, load_mnist`."""
-from autograder.notebook import check  # noqa: F401  (light: the judge is imported on first use)
+from autograder.notebook import check, explained  # noqa: F401  (light: the judge is imported on first use)
 
 
 def load_mnist(kind: str = "train", data_dir=None):
@@ -21,4 +21,4 @@ def check_capstone(path="model.npz", **kwargs):
     return _check(path, **kwargs)
 
 
-__all__ = ["check", "check_capstone", "load_mnist"]
+__all__ = ["check", "check_capstone", "explained", "load_mnist"]

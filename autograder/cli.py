@@ -156,7 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
     example.set_defaults(func=cmd_example)
 
     add_platform_commands(sub, check)
+    add_bundle_command(sub)
     return parser
+
+
+# --- the learner's kit (issue 8): `bundle --out DIR`. Self-contained: build_parser calls add_bundle_command.
+
+def cmd_bundle(args) -> int:
+    from autograder.kit.build import bundle
+
+    bundle(args.out)
+    return EXIT_PASS
+
+
+def add_bundle_command(sub) -> None:
+    bundle = sub.add_parser("bundle", help="build the learner's kit: notebooks, MNIST, the learner package "
+                                           "(public checks, recorded answers, no reference), as DIR and DIR.zip")
+    bundle.add_argument("--out", required=True, help="the folder to write (emptied first); DIR.zip is written beside it")
+    bundle.set_defaults(func=cmd_bundle)
 
 
 # --- platforms and batch grading (issue 9): subcommands export, gradescope-grade, prairielearn-grade,

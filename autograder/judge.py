@@ -18,12 +18,17 @@ from typing import Iterable, Mapping, MutableMapping
 
 import numpy as np
 
-from autograder import catalog, diagnose, isolation
+from autograder import diagnose, isolation, recorded
 from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
 from autograder.checks.base import REFERENCE, SCRATCH
 from autograder.core import Check, Failure, Result
 from autograder.sandbox.remote import LearnerCrash, NameInfo, Sandbox
 from autograder.sandbox.worker import framework_used
+
+try:
+    from autograder import catalog
+except ImportError:  # the learner's kit: no catalog; what its bugs do on each public case is recorded instead
+    catalog = None
 
 OUTPUT_LIMIT = isolation.OUTPUT_LIMIT
 
@@ -114,12 +119,16 @@ def _run_sandboxed(sandbox: Sandbox, check: Check, timeout: float) -> Result:
         ns[name] = sandbox.function(name)
     sandbox.begin_check(stand_ins, timeout)
     scratch = SCRATCH.set(str(sandbox.workdir))
+    # the learner's own versions of the stand-ins: the kit's recorded reference falls back to them
+    own = recorded.OWN.set({name: sandbox.function(name) for name in stand_ins
+                            if sandbox.info.get(name, NameInfo()).callable})
     crash = ""
     try:
         result = _run_check(ns, check)
     except LearnerCrash as exc:
         result, crash = None, exc.reason
     finally:
+        recorded.OWN.reset(own)
         SCRATCH.reset(scratch)
         log = sandbox.end_check()
     if crash:
@@ -172,9 +181,11 @@ def _run_local(ns: MutableMapping, check: Check) -> Result:
     swapped = {name: ns.get(name, _ABSENT) for name in FUNCTIONS
                if name != check.function and name not in check.uses}
     ns.update({name: REFERENCE[name] for name in swapped})
+    own = recorded.OWN.set({name: fn for name, fn in swapped.items() if fn is not _ABSENT and callable(fn)})
     try:
         return _run_check(ns, check)
     finally:
+        recorded.OWN.reset(own)
         for name, value in swapped.items():
             if value is _ABSENT:
                 ns.pop(name, None)
@@ -225,14 +236,27 @@ def precheck(info: NameInfo, function: str) -> str:
 
 
 def _run_check(ns: Mapping, check: Check) -> Result:
-    """The check's verdict: passed, a Failure in the learner's words, or an internal error."""
+    """The check's verdict: passed, a Failure in the learner's words, or an internal error; with the
+    notes the kit's recorded reference made (where the learner's own function stood in for it)."""
+    notes = recorded.NOTES.set([])
+    try:
+        result = _run_check_noted(ns, check)
+        lines = recorded.NOTES.get()
+    finally:
+        recorded.NOTES.reset(notes)
+    if lines:
+        result = _replace(result, extra=result.extra + (("note", "\n".join(lines)),))
+    return result
+
+
+def _run_check_noted(ns: Mapping, check: Check) -> Result:
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
         warnings.simplefilter("always")
         try:
             check.run(ns)
         except Failure as failure:
             return _failed(check, failure.summary, case=failure.case, details=tuple(failure.details),
-                           hint=_hint(failure, check.function), extra=_warning_lines(caught))
+                           hint=_hint(failure, check.function, check.id), extra=_warning_lines(caught))
         except LearnerCrash:
             raise
         except Exception as exc:
@@ -244,9 +268,14 @@ def _run_check(ns: Mapping, check: Check) -> Result:
     return _passed(check, _warning_lines(caught))
 
 
-def _hint(failure: Failure, function: str) -> str:
-    """The hint of the first catalogued bug that reproduces the learner's observation."""
-    if failure.replay is not None and failure.same is not None:
+def _hint(failure: Failure, function: str, check_id: str = "") -> str:
+    """The hint of the first catalogued bug that reproduces the learner's observation (in the
+    learner's kit: whose recorded observation on this case is the learner's)."""
+    if failure.replay is not None and failure.same is not None and catalog is None:
+        found = recorded.hint_for(failure, check_id)
+        if found:
+            return found
+    elif failure.replay is not None and failure.same is not None:
         for bug in catalog.bugs(function):
             variant_ns = {**REFERENCE, **bug.overrides}
             try:

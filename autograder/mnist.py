@@ -12,6 +12,7 @@ import functools
 import gzip
 import hashlib
 import os
+import sys
 import zlib
 from pathlib import Path
 
@@ -36,10 +37,12 @@ class MnistError(ValueError):
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the kit's own data/mnist/ (the
-    repository's, or the copy packaged with an installed kit: see autograder.kit_files)."""
+    """The folder to read: ``path``, else ``$BACKPROP_KIT_DATA``, else the learner's kit's copy (installed
+    with it under ``<prefix>/share/backprop-kit/mnist``), else the kit's own data/mnist/ (the repository's,
+    or the copy packaged with an installed course: see autograder.kit_files)."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or _kit_mnist_dir()
+        installed = Path(sys.prefix) / "share" / "backprop-kit" / "mnist"
+        path = os.environ.get(ENV_VAR) or (installed if (installed / SUMS_FILE).is_file() else _kit_mnist_dir())
     return Path(path).expanduser().resolve()
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-import solutions
+from autograder import recorded
 from autograder.compare import (
     Mismatch,
     Raised,
@@ -34,7 +34,14 @@ from autograder.compare import (
 )
 from autograder.core import Check, Failure, Namespace
 
-REFERENCE: Namespace = types.MappingProxyType({name: getattr(solutions, name) for name in solutions.__all__})
+if recorded.available():  # the learner's kit: the reference's answers, recorded when the kit was built
+    REFERENCE: Namespace = recorded.reference()
+    _REFERENCE_MODULES: tuple = ()
+else:
+    import solutions
+
+    REFERENCE = types.MappingProxyType({name: getattr(solutions, name) for name in solutions.__all__})
+    _REFERENCE_MODULES = (solutions,)
 # The folder learner code can write in while a check runs (the sandbox's working folder, at the
 # same path on both sides); None: the system's temporary folder.
 SCRATCH: contextvars.ContextVar = contextvars.ContextVar("scratch", default=None)
@@ -74,7 +81,7 @@ def read_learner_file(path: str, limit: int = LEARNER_FILE_LIMIT) -> bytes:
 
 
 _KIT_DIRS = tuple(
-    os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (solutions, sys.modules["autograder"])
+    os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (*_REFERENCE_MODULES, sys.modules["autograder"])
 )
 
 

@@ -48,6 +48,12 @@ LOAD_TIMEOUT = 120.0   # seconds for the submission's own code to run once
 BLOCK_TIMEOUT = 60.0   # seconds for one cell of it
 
 
+class UseOwn(Exception):
+    """A judge-side function asked to call learner code while the worker waits on a callback (the
+    learner's kit falls back to the learner's own version of a stand-in it has no recorded answer
+    for): the worker is told to run its own function of that name instead."""
+
+
 class LearnerCrash(BaseException):
     """The learner's code ended the call without a result (exit, crash, time out, garbage).
     A BaseException, so no `except Exception` in a check can mistake it for a learner error."""
@@ -118,6 +124,7 @@ class Sandbox:
         self.log = CallLog()
         self._loaded_once = False
         self._pending = None   # the load deadline of a worker launched but not yet waited for
+        self._answering = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -244,6 +251,8 @@ class Sandbox:
         return RemoteFunction(self, name)
 
     def call(self, function: str, args: tuple, kwargs: dict):
+        if self._answering:  # the worker is waiting on a callback: it runs its own function instead
+            raise UseOwn(function)
         if self._pending is not None or self._proc is None or self._proc.process.poll() is not None:
             self.start()
         callables: dict[int, Callable] = {}
@@ -360,13 +369,20 @@ class Sandbox:
         else:
             return _error_reply("NameError", "an unknown function was called")
         before = _fingerprint((args, kwargs))
+        self._answering += 1
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 value = fn(*args, **kwargs)
+        except UseOwn:
+            if target[0] == "ref":
+                return wire.pack({"kind": "result", "outcome": "own"}, [])
+            return _error_reply("NotRecorded", "no recorded answer for these inputs, and learner code cannot run here")
         except Exception as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return _error_reply(type(exc).__name__, text)
+        finally:
+            self._answering -= 1
         encoder = wire.Encoder()
         try:
             encoded_args = {}
