@@ -38,8 +38,9 @@ import numpy as np
 DATA_DIR = Path(__file__).with_name("recorded_data")
 TABLE, BLOBS = "table.json", "arrays.zip"
 MARK = "\x00obj"   # a tuple (MARK, "module:Class", fields) is an observation object (Raised, Odd, ...)
-OBJECT_MODULES = ("autograder.compare", "autograder.checks.activations", "autograder.checks.backprop",
-                  "autograder.checks.training", "autograder.checks.promises", "autograder.checks.capstone")
+OBJECT_MODULES = ("autograder.compare", "autograder.checks.base", "autograder.checks.activations",
+                  "autograder.checks.backprop", "autograder.checks.training", "autograder.checks.capstone",
+                  "autograder.sandbox.wire")
 # how close float inputs must be to a recorded call's to get its answer (tighter than any effect a
 # check measures: a numerical-gradient step of 1e-5 moves an input far more than this)
 TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (2e-6, 1e-9), "float16": (1e-3, 1e-6)}

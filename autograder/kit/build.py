@@ -41,7 +41,7 @@ SHIPPED = [
     "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
 ]
 # ... the check modules with their hidden checks cut out ...
-CHECK_MODULES = ["images", "activations", "loss", "initialisation", "backprop", "training", "capstone", "promises"]
+CHECK_MODULES = ["images", "activations", "loss", "initialisation", "backprop", "training", "capstone"]
 # ... and the learner's command line in place of the instructor's
 RENAMED = {"kit/learner_cli.py": "cli.py"}
 
