@@ -281,8 +281,8 @@ class Sandbox:
         values = header.get("values") if isinstance(header.get("values"), dict) else {}
         try:
             if "args" in values:
-                _sync(args, decoder.decode(values["args"]))
-                _sync(kwargs, decoder.decode(values["kwargs"]))
+                wire.sync(args, decoder.decode(values["args"]), even_read_only=True)
+                wire.sync(kwargs, decoder.decode(values["kwargs"]), even_read_only=True)
             if "global_rng" in values:
                 _set_legacy(decoder.decode(values["global_rng"]))
             _replay_warnings(header.get("warnings"))
@@ -362,8 +362,8 @@ class Sandbox:
             if arguments is not None and "call_args" in values:  # the learner may have changed them in place
                 try:
                     now = decoder.decode(values["call_args"])
-                    _sync(arguments[0], now[0])
-                    _sync(arguments[1], now[1])
+                    wire.sync(arguments[0], now[0], even_read_only=True)
+                    wire.sync(arguments[1], now[1], even_read_only=True)
                 except (wire.WireError, TypeError, IndexError):
                     pass
         else:
@@ -388,7 +388,7 @@ class Sandbox:
             encoded_args = {}
             if _fingerprint((args, kwargs)) != before:  # it changed its arguments in place (sgd_step)
                 encoded_args = {"args": encoder.encode(args), "kwargs": encoder.encode(kwargs)}
-            encoder.arguments = _argument_paths(args, kwargs)
+            encoder.arguments = wire.argument_paths(args, kwargs)
             encoded_args["value"] = encoder.encode(_plain(value))
         except wire.WireError as exc:
             return _error_reply("TypeError", f"the result could not be passed back: {exc}")
@@ -512,17 +512,6 @@ def _name_info(raw) -> NameInfo:
     return NameInfo(True, raw.get("callable") is True, str(raw.get("type", ""))[:100], str(raw.get("framework", ""))[:200])
 
 
-def _argument_paths(args, kwargs) -> dict:
-    paths = {}
-    for i, value in enumerate(args):
-        if isinstance(value, (dict, list, np.ndarray)):
-            paths.setdefault(id(value), [0, i])
-    for key, value in kwargs.items():
-        if isinstance(value, (dict, list, np.ndarray)):
-            paths.setdefault(id(value), [1, key])
-    return paths
-
-
 def _argument_resolver(args, kwargs):
     def resolve(path):
         if len(path) != 2:
@@ -533,47 +522,6 @@ def _argument_resolver(args, kwargs):
         except (IndexError, KeyError, TypeError):
             raise wire.WireError("a reference to a missing argument") from None
     return resolve
-
-
-def _sync(mine, theirs) -> None:
-    """Write what the other side did to the arguments into the caller's own objects."""
-    if isinstance(mine, np.random.Generator) and isinstance(theirs, np.random.Generator):
-        try:
-            mine.bit_generator.state = theirs.bit_generator.state
-        except (TypeError, ValueError):
-            pass
-        return
-    if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-        if mine.shape == theirs.shape and mine.dtype == theirs.dtype and not np.array_equal(mine, theirs, equal_nan=True):
-            writeable = mine.flags.writeable
-            try:
-                mine.flags.writeable = True
-                np.copyto(mine, theirs)
-            except ValueError:
-                pass
-            finally:
-                try:
-                    mine.flags.writeable = writeable
-                except ValueError:
-                    pass
-        return
-    if isinstance(mine, dict) and isinstance(theirs, dict):
-        for key in [k for k in mine if k not in theirs]:
-            del mine[key]
-        for key, value in theirs.items():
-            if key in mine and isinstance(mine[key], np.random.Generator) and isinstance(value, np.random.Generator):
-                _sync(mine[key], value)
-            elif key in mine and isinstance(mine[key], (np.ndarray, dict, list)) and type(mine[key]) is type(value):
-                _sync(mine[key], value)
-            elif not (key in mine and mine[key] is value):
-                mine[key] = value
-        return
-    if isinstance(mine, (list, tuple)) and isinstance(theirs, (list, tuple)) and len(mine) == len(theirs):
-        for i, (a, b) in enumerate(zip(mine, theirs)):
-            if isinstance(a, (np.ndarray, dict, list, np.random.Generator)):
-                _sync(a, b)
-            elif isinstance(mine, list) and a is not b:
-                mine[i] = b
 
 
 def _live(value):

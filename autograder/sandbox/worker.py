@@ -265,7 +265,7 @@ class Worker:
         encoded = {}
         for name, value in values.items():
             if name == "value" and arguments is not None:
-                encoder.arguments = _argument_paths(arguments)
+                encoder.arguments = wire.argument_paths(*arguments)
             encoded[name] = encoder.encode(value)
             encoder.arguments = {}
         return wire.pack({"kind": kind, **fields, "values": encoded}, encoder.blobs)
@@ -354,8 +354,8 @@ class Worker:
         decoder = wire.Decoder(blobs, resolve_handle=self._resolve, remote=self._judge_callable, argument=argument)
         values = header.get("values", {})
         if "args" in values:  # the reference changed its arguments in place (sgd_step): so do we
-            _sync(args, decoder.decode(values["args"]))
-            _sync(kwargs, decoder.decode(values["kwargs"]))
+            wire.sync(args, decoder.decode(values["args"]))
+            wire.sync(kwargs, decoder.decode(values["kwargs"]))
         if header.get("outcome") == "raised":
             type_name, message = header["error"][0], header["error"][1]
             raise _rebuild_exception(type_name, message)
@@ -368,53 +368,6 @@ class Worker:
 
 
 _MISSING = object()
-
-
-def _argument_paths(arguments) -> dict:
-    """id(obj) -> [position] for the call's arrays, dicts and lists, top level and one level down
-    (so a function that returns its own `params` argument is seen to return the same dict)."""
-    paths = {}
-    args, kwargs = arguments
-    for i, value in enumerate(args):
-        if isinstance(value, (dict, list, np.ndarray)):
-            paths.setdefault(id(value), [0, i])
-    for key, value in kwargs.items():
-        if isinstance(value, (dict, list, np.ndarray)):
-            paths.setdefault(id(value), [1, key])
-    return paths
-
-
-def _sync(mine, theirs) -> None:
-    """Make `mine` (arguments here) hold what `theirs` (the same arguments after the other side
-    ran) holds: arrays overwritten in place, dict entries replaced, added and removed."""
-    if isinstance(mine, np.random.Generator) and isinstance(theirs, np.random.Generator):
-        try:
-            mine.bit_generator.state = theirs.bit_generator.state
-        except (TypeError, ValueError):
-            pass
-        return
-    if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-        if mine.shape == theirs.shape and mine.dtype == theirs.dtype and not np.array_equal(mine, theirs, equal_nan=True):
-            if mine.flags.writeable:
-                np.copyto(mine, theirs)
-        return
-    if isinstance(mine, dict) and isinstance(theirs, dict):
-        for key in [k for k in mine if k not in theirs]:
-            del mine[key]
-        for key, value in theirs.items():
-            if key in mine and isinstance(mine[key], np.random.Generator) and isinstance(value, np.random.Generator):
-                _sync(mine[key], value)
-            elif key in mine and isinstance(mine[key], (np.ndarray, dict, list)) and type(mine[key]) is type(value):
-                _sync(mine[key], value)
-            else:
-                mine[key] = value
-        return
-    if isinstance(mine, (list, tuple)) and isinstance(theirs, (list, tuple)) and len(mine) == len(theirs):
-        for i, (a, b) in enumerate(zip(mine, theirs)):
-            if isinstance(a, (np.ndarray, dict, list, np.random.Generator)):
-                _sync(a, b)
-            elif isinstance(mine, list) and a is not b:
-                mine[i] = b
 
 
 def _rebuild_exception(type_name: str, message: str) -> Exception:
