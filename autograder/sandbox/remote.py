@@ -172,8 +172,10 @@ class Sandbox:
         return self
 
     def ready(self) -> "Sandbox":
-        """The worker loaded (waited for if it was launched with `begin_start`), started if never."""
-        if self._pending is not None or self._proc is None:
+        """The worker loaded (waited for if it was launched with `begin_start`), started if never.
+        A worker that died is restarted by the next call, not here: a submission whose loading
+        ends the process is not run again for every check (its functions are missing anyway)."""
+        if self._pending is not None or (self._proc is None and not self._loaded_once):
             self.start()
         return self
 
