@@ -32,7 +32,8 @@ import numpy as np
 
 from autograder import recorded
 from autograder.sandbox import wire
-from autograder.sandbox.remote import _argument_paths, _fingerprint, _live
+from autograder.sandbox.remote import _fingerprint, _live
+from autograder.sandbox.wire import argument_paths
 
 PLANTED_LIMIT = 80   # calls per check at most: the deepest check calls its function fewer times
 
@@ -110,7 +111,7 @@ class Recorder:
         if inspect.isgenerator(value):
             value = wire.Materialised(tuple(value))
         try:
-            entry["output"] = self.store.encode(value, _argument_paths(args, kwargs))
+            entry["output"] = self.store.encode(value, argument_paths(args, kwargs))
         except wire.WireError:
             self.store.skip(f"{name}: an answer that is not plain data")
             return _live(value)
