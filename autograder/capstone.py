@@ -36,8 +36,10 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from autograder.assignments import BY_NAME, CAPSTONE
+
 CAPSTONE_THRESHOLD = 0.97          # the one place the pass mark is set
-CAPSTONE_POINTS = 10               # the points of the notebook's graded test_capstone cell
+CAPSTONE_POINTS = BY_NAME[CAPSTONE].model_points  # the points of the notebook's graded test_capstone cell
 THRESHOLD_ENV = "BACKPROP_KIT_THRESHOLD"
 INPUTS, CLASSES = 28 * 28, 10
 MAX_FILE_BYTES = 100 * 1024 * 1024  # on disk, and unpacked

@@ -4,16 +4,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder.checks import ASSIGNMENTS
+from autograder.assignments import ASSIGNMENTS, find
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2
 
 
 def resolve_assignment(name: str) -> str:
     """'02_activations', '02' or 'activations' all name the same assignment."""
-    for full in ASSIGNMENTS:
-        if name in (full, full[:2], full[3:]):
-            return full
+    found = find(name)
+    if found:
+        return found.name
     raise SystemExit(f"autograder: unknown assignment {name!r}; choose one of {', '.join(ASSIGNMENTS)}")
 
 

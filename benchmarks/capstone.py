@@ -93,7 +93,7 @@ def others_cpu(fn):
 
 def epoch_orders(config, n):
     """The per-epoch permutations train_capstone draws: init_params first, then one per epoch."""
-    from solutions.initialisation import init_params
+    from solutions.init import init_params
 
     rng = np.random.default_rng(config.seed)
     init_params([784, config.hidden, 10], rng)
@@ -108,7 +108,7 @@ def train_torch(torch, X, labels, config, threads):
     for the rest of the epoch, so that neither side is judged by threads that wait for a busy core.
     """
     from solutions.capstone import lr_at
-    from solutions.initialisation import init_params
+    from solutions.init import init_params
 
     torch.manual_seed(config.seed)  # nothing random is drawn by torch; set for good measure
     init = {k: v.astype(np.float32) for k, v in

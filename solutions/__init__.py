@@ -5,10 +5,10 @@ The single truth every autograder check compares against: one module per assignm
 re-exported here so that ``from solutions import softmax`` works. Pure NumPy, vectorised, never
 mutating its inputs, random only through an explicit ``rng``.
 """
-from .images import flatten, normalize, one_hot
+from .data import flatten, normalize, one_hot
 from .activations import relu, relu_derivative, sigmoid, sigmoid_derivative, softmax
 from .loss import accuracy, cross_entropy, softmax_cross_entropy_grad
-from .initialisation import he_init, init_params
+from .init import he_init, init_params
 from .backprop import backward, forward, numerical_gradient
 from .training import iterate_minibatches, sgd_step, train
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backprop import forward
-from .initialisation import init_params
+from .init import init_params
 
 __all__ = ["predict", "save_params", "load_params",
            "CapstoneConfig", "CONFIG", "standardise", "fold_standardisation", "lr_at", "BlasThreads",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backprop import backward, forward
-from .initialisation import init_params
+from .init import init_params
 from .loss import accuracy, cross_entropy
 
 __all__ = ["iterate_minibatches", "sgd_step", "train"]

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Callable
 
-_MODULES = ("images", "activations", "loss", "initialisation", "backprop", "training", "capstone")
+from autograder.assignments import MODULES
+
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def alternative(function: str, name: str, also: dict | None = None):
 
 @cache
 def _load() -> None:
-    for module in _MODULES:
+    for module in MODULES:
         importlib.import_module(f"autograder.catalog.{module}")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from autograder.catalog import alternative, bug
 from solutions.activations import relu, relu_derivative, sigmoid, softmax
-from solutions.images import one_hot
+from solutions.data import one_hot
 
 
 # --- the forwards backward variants read from (both correct) ---

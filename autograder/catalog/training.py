@@ -4,7 +4,7 @@ import numpy as np
 
 from autograder.catalog import alternative, bug
 from solutions.backprop import backward, forward
-from solutions.initialisation import init_params
+from solutions.init import init_params
 from solutions.loss import accuracy, cross_entropy
 from solutions.training import iterate_minibatches, sgd_step
 

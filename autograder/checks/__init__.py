@@ -1,4 +1,5 @@
-"""The registry: which functions each assignment asks for, and every check of every function.
+"""The registry: every check of every function, one module per assignment of the table
+(`autograder.assignments`, whose views are re-exported here for the code that asks for them).
 
 Check modules are imported lazily so `import autograder` stays fast in a learner's kernel."""
 from __future__ import annotations
@@ -6,36 +7,18 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+from autograder.assignments import ASSIGNMENT_OF, ASSIGNMENTS, FUNCTIONS, TABLE
 from autograder.core import Check
 
-ASSIGNMENTS: dict[str, tuple[str, ...]] = {
-    "01_data": ("flatten", "normalize", "one_hot"),
-    "02_activations": ("relu", "relu_derivative", "sigmoid", "sigmoid_derivative", "softmax"),
-    "03_loss": ("cross_entropy", "softmax_cross_entropy_grad", "accuracy"),
-    "04_init": ("he_init", "init_params"),
-    "05_backprop": ("forward", "backward", "numerical_gradient"),
-    "06_training": ("iterate_minibatches", "sgd_step", "train"),
-    "07_capstone": ("predict", "save_params", "load_params"),
-}
-ASSIGNMENT_OF: dict[str, str] = {f: a for a, fs in ASSIGNMENTS.items() for f in fs}
-FUNCTIONS: tuple[str, ...] = tuple(ASSIGNMENT_OF)
-_MODULES = {
-    "01_data": "images",
-    "02_activations": "activations",
-    "03_loss": "loss",
-    "04_init": "initialisation",
-    "05_backprop": "backprop",
-    "06_training": "training",
-    "07_capstone": "capstone",
-}
+__all__ = ["ASSIGNMENTS", "ASSIGNMENT_OF", "FUNCTIONS", "all_checks", "checks_for", "points_for"]
 
 
 @cache
 def all_checks() -> tuple[Check, ...]:
     """Every check, in assignment and function order."""
     found: list[Check] = []
-    for assignment, module in _MODULES.items():
-        found += importlib.import_module(f"autograder.checks.{module}").CHECKS
+    for assignment in TABLE:
+        found += importlib.import_module(f"autograder.checks.{assignment.module}").CHECKS
     order = {f: i for i, f in enumerate(FUNCTIONS)}
     unknown = [c.id for c in found if c.function not in order]
     if unknown:  # pragma: no cover - a check author's mistake

@@ -38,10 +38,10 @@ SHIPPED = [
     "isolation.py", "notebook.py", "judge.py", "recorded.py", "mnist.py", "plots.py", "progress.py", "kaggle.py",
     "capstone.py", "pytest_plugin.py", "suite/__init__.py", "suite/test_checks.py",
     "sandbox/__init__.py", "sandbox/wire.py", "sandbox/worker.py", "sandbox/remote.py", "sandbox/launch.py",
-    "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
+    "sandbox/runtime_capstone.py", "assignments.py", "checks/__init__.py", "checks/base.py",
 ]
-# ... the check modules with their hidden checks cut out ...
-CHECK_MODULES = ["images", "activations", "loss", "initialisation", "backprop", "training", "capstone"]
+# ... the check modules (one per assignment of the table, autograder/assignments.py) with their
+# hidden checks cut out ...
 # ... and the learner's command line in place of the instructor's
 RENAMED = {"kit/learner_cli.py": "cli.py"}
 
@@ -139,7 +139,9 @@ def stage(folder: Path, *, log=print, record_checks=None) -> Path:
         shutil.copyfile(PACKAGE / name, target)
     for source, target in RENAMED.items():
         shutil.copyfile(PACKAGE / source, package / target)
-    sources = {f"checks/{m}.py": (PACKAGE / "checks" / f"{m}.py").read_text(encoding="utf-8") for m in CHECK_MODULES}
+    from autograder.assignments import MODULES
+
+    sources = {f"checks/{m}.py": (PACKAGE / "checks" / f"{m}.py").read_text(encoding="utf-8") for m in MODULES}
     shipped_sources = {**sources, **{n: (package / n).read_text(encoding="utf-8") for n in SHIPPED}}
     exported = _exported_names(shipped_sources)
     for name, source in sources.items():
@@ -231,7 +233,7 @@ def _can_build_offline() -> bool:
 
 def bundle(out: Path, *, log=print, record_checks=None) -> dict:
     """Build the kit in `out` (emptied first) and `out`.zip; return what was built."""
-    from autograder.checks import ASSIGNMENTS
+    from autograder.assignments import TABLE
 
     out = Path(out).resolve()
     if out.exists():
@@ -242,11 +244,10 @@ def bundle(out: Path, *, log=print, record_checks=None) -> dict:
         wheel = build_wheel(staging, out)
         shutil.copyfile(staging / "README.md", out / "README.md")
         shutil.copytree(staging / "mnist", out / "data" / "mnist")
-    for assignment in ASSIGNMENTS:
-        for notebook in sorted((ROOT / "release" / assignment).glob("*.ipynb")):
-            target = out / "notebooks" / assignment / notebook.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(notebook, target)
+    for assignment in TABLE:
+        target = out / "notebooks" / assignment.folder / assignment.notebook
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "release" / assignment.folder / assignment.notebook, target)
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted(out.rglob("*")):

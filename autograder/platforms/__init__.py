@@ -15,6 +15,8 @@ import json
 import re
 from typing import Iterable
 
+from autograder.assignments import CAPSTONE
+
 FORMATS = ("json", "gradescope", "prairielearn", "classroom")
 
 # Why a report has no results: "unusable" (the judge said the submission cannot be used: exit 2),
@@ -133,9 +135,6 @@ def _failed(assignment, function, check, title, points, hidden, reason) -> dict:
     return {"assignment": assignment, "function": function, "check": check, "title": title,
             "passed": False, "points": 0.0, "max_points": float(points), "hidden": bool(hidden),
             "case": "", "problem": reason, "details": [], "hint": "", "message": f"problem:  {reason}"}
-
-
-CAPSTONE = "07_capstone"
 
 
 def capstone_report(raw: dict) -> dict:

@@ -10,16 +10,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.assignments import NOTEBOOK_NAMES
 from autograder.platforms import CAPSTONE
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_NAME = "backprop_kit.json"
 SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
-NOTEBOOK_NAMES = {  # the release notebook of each assignment: the file a learner submits
-    "01_data": "data.ipynb", "02_activations": "activations.ipynb", "03_loss": "loss.ipynb",
-    "04_init": "init.ipynb", "05_backprop": "backprop.ipynb", "06_training": "training.ipynb",
-    "07_capstone": "capstone.ipynb",
-}
 MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "SHA256SUMS.raw")
 
 
