@@ -4,17 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder.assignments import ASSIGNMENTS, find
+from autograder.assignments import ASSIGNMENTS
+from autograder.cli_common import EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, print_verdicts, resolve_assignment, unusable
 
-EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2
-
-
-def resolve_assignment(name: str) -> str:
-    """'02_activations', '02' or 'activations' all name the same assignment."""
-    found = find(name)
-    if found:
-        return found.name
-    raise SystemExit(f"autograder: unknown assignment {name!r}; choose one of {', '.join(ASSIGNMENTS)}")
+__all__ = ["EXIT_FAIL", "EXIT_PASS", "EXIT_UNUSABLE", "build_parser", "main", "resolve_assignment"]
 
 
 def cmd_check(args) -> int:
@@ -26,7 +19,7 @@ def cmd_check(args) -> int:
     try:
         blocks = read_submission(args.submission)
     except SubmissionError as exc:
-        return unusable(args, str(exc))
+        return unusable(str(exc), as_json=args.json, submission=args.submission)
     functions = None
     if args.assignment:
         functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
@@ -34,31 +27,12 @@ def cmd_check(args) -> int:
         sandbox = Sandbox([b.as_dict() for b in blocks], FUNCTIONS, LazyReference(),
                           require_sandbox=args.require_sandbox).begin_start()
     except SandboxUnavailable as exc:
-        return unusable(args, f"--require-sandbox: {exc}")
+        return unusable(f"--require-sandbox: {exc}", as_json=args.json, submission=args.submission)
     from autograder.judge import judge_submission
-    from autograder.report import json_report, text_report
 
     verdicts = judge_submission([], functions, hidden=False if args.public else None, timeout=args.timeout,
                                 sandbox=sandbox)
-    where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
-    if args.json:
-        out = json_report(args.submission, verdicts.results, verdicts.notes, isolation=verdicts.isolation,
-                          detail=verdicts.detail, flags=verdicts.flags)
-    else:
-        out = text_report(args.submission, verdicts.results, verdicts.notes, isolation=where, flags=verdicts.flags)
-    sys.stdout.write(out)
-    return EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
-
-
-def unusable(args, message: str) -> int:
-    """A submission (or set-up) that cannot be graded at all: say why, exit 2."""
-    if getattr(args, "json", False):
-        import json
-
-        print(json.dumps({"submission": getattr(args, "submission", None), "error": message}))
-    else:
-        print(f"autograder: {message}", file=sys.stderr)
-    return EXIT_UNUSABLE
+    return print_verdicts(args.submission, verdicts, as_json=args.json)
 
 
 def cmd_demo(args) -> int:
@@ -80,17 +54,14 @@ def cmd_audit(args) -> int:
 
     root = Path(args.course).resolve()
     if not (root / "nbgrader_config.py").is_file():
-        print(f"autograder: {root} is not an nbgrader course (no nbgrader_config.py); give it with --course",
-              file=sys.stderr)
-        return EXIT_UNUSABLE
+        return unusable(f"{root} is not an nbgrader course (no nbgrader_config.py); give it with --course")
     assignment = resolve_assignment(args.assignment)
     try:
         judged, disagreements = audit(root, assignment, require_sandbox=args.require_sandbox)
     except Exception as exc:  # no gradebook, no such assignment in it: say which
-        print(f"autograder: cannot audit {assignment} in {root}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} re-judged in the sandbox, "
-          f"{len(disagreements)} disagreement{'s' if len(disagreements) != 1 else ''} with the gradebook")
+        return unusable(f"cannot audit {assignment} in {root}: {type(exc).__name__}: {exc}")
+    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} re-judged in the "
+          f"sandbox, {len(disagreements)} disagreement{'s' if len(disagreements) != 1 else ''} with the gradebook")
     for d in disagreements:
         recorded = "missing" if d.gradebook is None else f"{d.gradebook:g}"
         print(f"  {d.student:<20} {d.grade_id:<32} gradebook {recorded:>6}   judge {d.judge:g}")
@@ -103,8 +74,7 @@ def cmd_example(args) -> int:
     try:
         source = example_source([b for b in args.bugs.split(",") if b] if args.bugs is not None else None)
     except ValueError as exc:
-        print(f"autograder: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return unusable(str(exc))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(source)
@@ -149,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
     demo.set_defaults(func=cmd_demo)
 
-    example = sub.add_parser("example", help="write the reference with catalogued mistakes pasted in, to try `check` on")
+    example = sub.add_parser("example",
+                             help="write the reference with catalogued mistakes pasted in, to try `check` on")
     example.add_argument("--bugs", metavar="ID,ID", help="catalogued bugs to paste in, as function.name "
                          "(default: softmax.over_axis_0,relu_derivative.booleans)")
     example.add_argument("--out", metavar="FILE", help="write here instead of to standard output")
@@ -172,7 +143,8 @@ def cmd_bundle(args) -> int:
 def add_bundle_command(sub) -> None:
     bundle = sub.add_parser("bundle", help="build the learner's kit: notebooks, MNIST, the learner package "
                                            "(public checks, recorded answers, no reference), as DIR and DIR.zip")
-    bundle.add_argument("--out", required=True, help="the folder to write (emptied first); DIR.zip is written beside it")
+    bundle.add_argument("--out", required=True,
+                        help="the folder to write (emptied first); DIR.zip is written beside it")
     bundle.set_defaults(func=cmd_bundle)
 
 

@@ -23,7 +23,7 @@ from autograder.checks import ASSIGNMENT_OF, FUNCTIONS, checks_for
 from autograder.checks.base import REFERENCE, SCRATCH
 from autograder.core import Check, Failure, Result
 from autograder.sandbox.remote import LearnerCrash, NameInfo, Sandbox
-from autograder.sandbox.worker import framework_used
+from autograder.sandbox.frameworks import framework_used
 
 try:
     from autograder import catalog

@@ -124,12 +124,13 @@ def judge_notebook(nb, *, name: str = "submission.ipynb", require_sandbox: bool 
 def _grade_model(sandbox, filename: str, limit: float):
     """Grade the model file the learner's notebook wrote in the sandbox's folder: copied out safely
     first (a regular file, size-capped), then read without pickle; predict runs in the sandbox."""
-    from autograder.capstone import CapstoneResult, ModelFileError, grade_model
+    from autograder.capstone import CapstoneResult, grade_model, sandbox_frameworks
     from autograder.checks.base import read_learner_file
+    from autograder.model_file import ModelFileError
 
     info = sandbox.info.get("predict")
     predict = sandbox.function("predict") if info is not None and info.callable else None
-    frameworks = sandbox.frameworks or (f"predict uses {info.framework}" if info and info.framework else "")
+    frameworks = sandbox_frameworks(sandbox)
     source = Path(sandbox.workdir) / filename
     if Path(filename).is_absolute() or ".." in Path(filename).parts:
         return CapstoneResult(filename, limit, problems=[f"{filename}: give the model file as a plain file name"])
@@ -142,7 +143,7 @@ def _grade_model(sandbox, filename: str, limit: float):
             pass
         except OSError as exc:
             return CapstoneResult(filename, limit, problems=[str(ModelFileError([f"{filename}: {exc}"]))])
-        result = grade_model(target, predict, frameworks=frameworks, threshold=limit)
+        result = grade_model(target, predict, frameworks=frameworks, pass_mark=limit)
         result.path = filename
         result.problems = [p.replace(str(private), "the notebook's folder") for p in result.problems]
         return result
@@ -230,7 +231,8 @@ class Disagreement:
     judge: float
 
 
-def audit(course_root: str | os.PathLike, assignment: str, *, require_sandbox: bool = False) -> tuple[int, list[Disagreement]]:
+def audit(course_root: str | os.PathLike, assignment: str, *,
+          require_sandbox: bool = False) -> tuple[int, list[Disagreement]]:
     """Re-judge every autograded submission of `assignment`; (submissions judged, disagreements)."""
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry

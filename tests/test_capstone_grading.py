@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 
-from autograder import capstone
+from autograder import capstone, model_file
 from autograder.capstone import (THRESHOLD_ENV, check_capstone, grade_model, evaluation_data, reference_predict,
                                  threshold)
 from autograder.cli import main as cli_main
@@ -257,13 +257,13 @@ def test_nan_and_inf(tmp_path, params):
 
 
 def test_too_many_parameters_is_refused_before_loading(tmp_path, params, monkeypatch):
-    monkeypatch.setattr(capstone, "MAX_PARAMETERS", 50_000)
+    monkeypatch.setattr(model_file, "MAX_PARAMETERS", 50_000)
     text = problems_of(saved(tmp_path, params))
     assert "holds 101,770 numbers" in text and "up to 50,000 parameters" in text
 
 
 def test_too_large_a_file_is_refused(tmp_path, params, monkeypatch):
-    monkeypatch.setattr(capstone, "MAX_FILE_BYTES", 100_000)
+    monkeypatch.setattr(model_file, "MAX_FILE_BYTES", 100_000)
     assert "the grader accepts model files up to" in problems_of(saved(tmp_path, params))
 
 
@@ -368,7 +368,8 @@ def test_a_framework_reached_through_a_helper_is_reported(good_model):
 def test_a_framework_imported_or_a_framework_object_in_the_notebook_is_reported(good_model):
     classifier = type("MLPClassifier", (), {"__module__": "sklearn.neural_network._multilayer_perceptron"})
     for extra, expected in [({"sk": _fake("sklearn")}, "the notebook imports sklearn as sk"),
-                            ({"MLPClassifier": classifier}, "imports sklearn.neural_network._multilayer_perceptron.MLPClassifier"),
+                            ({"MLPClassifier": classifier},
+                             "imports sklearn.neural_network._multilayer_perceptron.MLPClassifier"),
                             ({"clf": classifier()}, "holds `clf`, a sklearn.neural_network")]:
         ns = learner(GOOD_PREDICT, **extra)
         result = grade_model(good_model, ns["predict"], namespace=ns)

@@ -34,11 +34,11 @@ VERSION = "0.1.0"
 
 # the learner's package: these modules, copied as they are ...
 SHIPPED = [
-    "__init__.py", "__main__.py", "core.py", "compare.py", "diagnose.py", "report.py", "submission.py",
-    "isolation.py", "notebook.py", "judge.py", "recorded.py", "mnist.py", "plots.py", "progress.py", "kaggle.py",
-    "capstone.py", "pytest_plugin.py", "suite/__init__.py", "suite/test_checks.py",
-    "sandbox/__init__.py", "sandbox/wire.py", "sandbox/worker.py", "sandbox/remote.py", "sandbox/launch.py",
-    "sandbox/runtime_capstone.py", "assignments.py", "checks/__init__.py", "checks/base.py",
+    "__init__.py", "__main__.py", "assignments.py", "cli_common.py", "core.py", "compare.py", "diagnose.py",
+    "report.py", "submission.py", "isolation.py", "notebook.py", "judge.py", "recorded.py", "mnist.py", "plots.py",
+    "progress.py", "kaggle.py", "capstone.py", "model_file.py", "pytest_plugin.py", "suite/__init__.py",
+    "suite/test_checks.py", "sandbox/__init__.py", "sandbox/wire.py", "sandbox/frameworks.py", "sandbox/worker.py",
+    "sandbox/remote.py", "sandbox/launch.py", "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
 ]
 # ... the check modules (one per assignment of the table, autograder/assignments.py) with their
 # hidden checks cut out ...

@@ -5,56 +5,30 @@ autograder/cli.py.)"""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from autograder.assignments import ASSIGNMENTS, find
+from autograder.assignments import ASSIGNMENTS
+from autograder.cli_common import print_verdicts, resolve_assignment, unusable
 
-EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2
-
-
-def resolve_assignment(name: str) -> str:
-    """'02_activations', '02' or 'activations' all name the same assignment."""
-    found = find(name)
-    if found:
-        return found.name
-    raise SystemExit(f"autograder: unknown assignment {name!r}; choose one of {', '.join(ASSIGNMENTS)}")
+__all__ = ["build_parser", "main", "resolve_assignment"]
 
 
 def cmd_check(args) -> int:
     from autograder.judge import judge_submission
-    from autograder.report import json_report, text_report
     from autograder.sandbox.launch import SandboxUnavailable
     from autograder.submission import SubmissionError, read_submission
 
     try:
         blocks = read_submission(args.submission)
     except SubmissionError as exc:
-        return unusable(args, str(exc))
+        return unusable(str(exc), as_json=args.json, submission=args.submission)
     functions = ASSIGNMENTS[resolve_assignment(args.assignment)] if args.assignment else None
     try:
         verdicts = judge_submission([b.as_dict() for b in blocks], functions, hidden=False, timeout=args.timeout,
                                     require_sandbox=args.require_sandbox)
     except SandboxUnavailable as exc:
-        return unusable(args, f"--require-sandbox: {exc}")
+        return unusable(f"--require-sandbox: {exc}", as_json=args.json, submission=args.submission)
     notes = list(verdicts.notes) + ["these are the public checks; your instructor's grading runs more"]
-    where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
-    if args.json:
-        out = json_report(args.submission, verdicts.results, notes, isolation=verdicts.isolation,
-                          detail=verdicts.detail, flags=verdicts.flags)
-    else:
-        out = text_report(args.submission, verdicts.results, notes, isolation=where, flags=verdicts.flags)
-    sys.stdout.write(out)
-    return EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
-
-
-def unusable(args, message: str) -> int:
-    if getattr(args, "json", False):
-        import json
-
-        print(json.dumps({"submission": getattr(args, "submission", None), "error": message}))
-    else:
-        print(f"autograder: {message}", file=sys.stderr)
-    return EXIT_UNUSABLE
+    return print_verdicts(args.submission, verdicts, as_json=args.json, notes=notes)
 
 
 def cmd_capstone(args) -> int:

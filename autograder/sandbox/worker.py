@@ -1,6 +1,6 @@
 """The only place learner code runs when grading: a fresh interpreter inside the sandbox.
 
-It imports the standard library, NumPy and `wire`, nothing of the judge, the checks or the
+It imports the standard library, NumPy, `wire` and `frameworks`, nothing of the judge, the checks or the
 reference. It runs the submission's code once, then answers the judge's requests over two pipes:
 call this function with these arguments (plain data), and send back what came of it (plain data:
 the value, or the exception, plus what the call printed and warned, and the arguments as they are
@@ -21,16 +21,14 @@ import os
 import signal
 import sys
 import traceback
-import types
 import warnings
 
 import numpy as np
 
 from autograder.sandbox import wire
+from autograder.sandbox.frameworks import framework_used, namespace_frameworks
 
 PRINT_KEPT = 2_000
-FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "sklearn", "scipy")
-ML_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "sklearn")
 OFF_LIMITS = ("solutions", "autograder.checks", "autograder.catalog", "autograder.judge",
               "autograder.reference_file", "autograder.capstone_grading", "nbgrader")
 
@@ -123,7 +121,7 @@ class Worker:
         printed, count = self.out.take()
         names = {name: self.describe_name(name) for name in header.get("names", [])}
         fields = {"notes": notes, "printed": printed, "printed_chars": count, "names": names,
-                  "frameworks": self.namespace_frameworks(), "reached": self._reached()}
+                  "frameworks": namespace_frameworks(self.ns), "reached": self._reached()}
         return wire.message("loaded", fields)
 
     def _run_block(self, source: str, filename: str, timeout: float) -> str:
@@ -167,31 +165,6 @@ class Worker:
         info = {"defined": True, "callable": callable(value), "type": type(value).__name__[:100]}
         info["framework"] = framework_used(value) if callable(value) else ""
         return info
-
-    def namespace_frameworks(self) -> str:
-        """How the namespace uses an ML framework, in words ('' if it does not)."""
-        for name, value in list(self.ns.items()):
-            if name.startswith("_"):
-                continue
-            try:
-                if isinstance(value, types.ModuleType):
-                    if value.__name__.split(".")[0] in ML_FRAMEWORKS:
-                        alias = "" if name == value.__name__ else f" as {name}"
-                        return f"the notebook imports {value.__name__}{alias}"
-                    continue
-                imported = isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType))
-                module = (getattr(value, "__module__", None) if imported else type(value).__module__) or ""
-                if module.split(".")[0] in ML_FRAMEWORKS:
-                    if imported:
-                        return f"the notebook imports {module}.{getattr(value, '__name__', name)}"
-                    return f"the notebook holds `{name}`, a {module}.{type(value).__name__}"
-                if isinstance(value, types.FunctionType) and value.__globals__ is self.ns:
-                    used = framework_used(value)
-                    if used and used.split(".")[0] in ML_FRAMEWORKS:
-                        return f"{name} uses {used}"
-            except Exception:
-                continue
-        return ""
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -418,44 +391,8 @@ def _plain_legacy(state):
 
 
 def _legacy_state(plain):
-    return (plain["name"], np.asarray(plain["keys"], dtype=np.uint32), plain["pos"], plain["has_gauss"], plain["cached"])
-
-
-def framework_used(fn, depth: int = 3) -> str:
-    """The framework a function is, or reaches through its code and its own helpers ('' if none)."""
-    try:
-        module = getattr(fn, "__module__", None) or ""
-        if isinstance(module, str) and module.split(".")[0] in FRAMEWORKS:
-            return f"{module}.{getattr(fn, '__name__', '')}".rstrip(".")
-        code = getattr(fn, "__code__", None)
-        if not isinstance(code, types.CodeType) or depth == 0:
-            return ""
-        scope = getattr(fn, "__globals__", {})
-        for name in _names(code):
-            if name in FRAMEWORKS:
-                return name
-            obj = scope.get(name)
-            if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] in FRAMEWORKS:
-                return obj.__name__
-            if callable(obj) and obj is not fn and not isinstance(obj, type):
-                obj_module = getattr(obj, "__module__", None) or ""
-                if isinstance(obj_module, str) and obj_module.split(".")[0] in FRAMEWORKS:
-                    return f"{obj_module}.{getattr(obj, '__name__', name)}"
-                if isinstance(obj, types.FunctionType) and obj.__globals__ is scope:
-                    found = framework_used(obj, depth - 1)
-                    if found:
-                        return found
-    except Exception:
-        return ""
-    return ""
-
-
-def _names(code: types.CodeType) -> set:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
-    return names
+    keys = np.asarray(plain["keys"], dtype=np.uint32)
+    return (plain["name"], keys, plain["pos"], plain["has_gauss"], plain["cached"])
 
 
 def main(argv) -> None:
