@@ -70,7 +70,8 @@ def example_source(bug_ids=DEFAULT_BUGS) -> str:
             raise ValueError(f"{bug_id} replaces a function another chosen bug already replaces")
         replaced |= set(bug.overrides)
         chosen.append(bug)
-    command = "python -m autograder example" + (f" --bugs {','.join(bug_ids)}" if tuple(bug_ids) != DEFAULT_BUGS else "")
+    chosen_ids = f" --bugs {','.join(bug_ids)}" if tuple(bug_ids) != DEFAULT_BUGS else ""
+    command = "python -m autograder example" + chosen_ids
     docstring = "\n".join([
         f'"""An example submission: the reference implementation with {len(chosen)} catalogued mistake(s)',
         f"pasted in ({', '.join(b.id for b in chosen) or 'none'}), so that `python -m autograder check` on",
@@ -81,7 +82,8 @@ def example_source(bug_ids=DEFAULT_BUGS) -> str:
     source = docstring + "\n" + reference_source(chosen)
     missing = unresolved_names(source)
     if missing:
-        raise ValueError(f"{', '.join(bug_ids)}: the file would use names it does not define: {', '.join(sorted(missing))}")
+        raise ValueError(f"{', '.join(bug_ids)}: the file would use names it does not define: "
+                         f"{', '.join(sorted(missing))}")
     return source
 
 
@@ -133,8 +135,19 @@ def _collect(obj, imports: dict, helpers: dict, seen: set) -> None:
             helpers[name] = _source(value)
         elif isinstance(value, (int, float, str, tuple, bool)):
             helpers[name] = f"{name} = {value!r}"
+        elif isinstance(value, (dict, list, set)):  # module state (a cache): as the module first wrote it
+            helpers[name] = _assignment_source(module, name)
         else:
             imports[name] = f"from {value.__module__} import {name}"
+
+
+def _assignment_source(module, name: str) -> str:
+    """The top-level statement of ``module`` that first binds ``name`` (``_LAST_CACHE = {}``)."""
+    source = inspect.getsource(module)
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.get_source_segment(source, node)
+    raise ValueError(f"{module.__name__}.{name} is not assigned at the top of its module")
 
 
 def _import_order(line: str):

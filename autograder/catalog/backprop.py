@@ -3,7 +3,8 @@
 Every variant is written as a learner would write it, with only NumPy and the API's own names
 (relu, softmax, one_hot, ...), so `Variant.source()` can be pasted into a notebook as it is.
 Backward variants carry the forward whose cache they read (`also=`); those forwards are correct,
-so the mistake is blamed on backward alone.
+so the mistake is blamed on backward alone. Each variant is named `<function>_<variant>`
+(`Variant.source()` renames it to the API name), so no variant shadows another or the reference.
 """
 import numpy as np
 
@@ -15,7 +16,7 @@ from solutions.data import one_hot
 # --- the forwards backward variants read from (both correct) ---
 
 
-def forward(params, X):
+def forward_dict_cache(params, X):
     """The usual cache: a dict {"A0": X, "Z1": ..., "A1": ..., ..., "AL": probs}."""
     L = len(params) // 2
     A = X
@@ -28,7 +29,7 @@ def forward(params, X):
     return A, cache
 
 
-DICT_CACHE = {"forward": forward}
+DICT_CACHE = {"forward": forward_dict_cache}
 
 
 def forward_activations(params, X):
@@ -59,7 +60,7 @@ def forward_layers(params, X):
 
 @bug("forward", "probs_only", "forward returns only probs; it should return the pair (probs, cache), "
      "because backward needs the Z's and A's computed on the way: `return probs, cache`")
-def forward(params, X):  # noqa: F811
+def forward_probs_only(params, X):
     L = len(params) // 2
     A = X
     for k in range(1, L + 1):
@@ -70,7 +71,7 @@ def forward(params, X):  # noqa: F811
 
 @bug("forward", "no_softmax", "the last layer returns its raw scores Z_L (logits): apply softmax to the "
      "last layer so each row is a probability distribution")
-def forward(params, X):  # noqa: F811
+def forward_no_softmax(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
@@ -83,7 +84,7 @@ def forward(params, X):  # noqa: F811
 
 @bug("forward", "relu_on_output", "ReLU is applied to the last layer too, before softmax: ReLU belongs "
      "to the hidden layers only; the output layer goes straight from Z_L to softmax")
-def forward(params, X):  # noqa: F811
+def forward_relu_on_output(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
@@ -97,7 +98,7 @@ def forward(params, X):  # noqa: F811
 
 
 @bug("forward", "no_bias", "the biases are never added: each layer is Z_k = A_{k-1} @ W_k + b_k")
-def forward(params, X):  # noqa: F811
+def forward_no_bias(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
@@ -110,7 +111,7 @@ def forward(params, X):  # noqa: F811
 
 @bug("forward", "sigmoid_hidden", "the hidden layers use sigmoid; this network uses ReLU on every hidden "
      "layer (and softmax on the last)")
-def forward(params, X):  # noqa: F811
+def forward_sigmoid_hidden(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
@@ -123,7 +124,7 @@ def forward(params, X):  # noqa: F811
 
 @bug("forward", "softmax_over_batch", "the softmax is normalised down each column (axis=0, across the "
      "samples): each row (one sample's class scores) must sum to 1, so sum over axis=1 with keepdims=True")
-def forward(params, X):  # noqa: F811
+def forward_softmax_over_batch(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
@@ -140,7 +141,7 @@ def forward(params, X):  # noqa: F811
 
 @bug("forward", "two_layers_only", "forward is written for exactly two weight matrices (W1, W2), so a "
      "deeper network loses its later layers: loop over k = 1 .. L, with L = len(params) // 2")
-def forward(params, X):  # noqa: F811
+def forward_two_layers_only(params, X):
     Z1 = X @ params["W1"] + params["b1"]
     A1 = relu(Z1)
     Z2 = A1 @ params["W2"] + params["b2"]
@@ -191,7 +192,7 @@ alternative("forward", "per_layer_tuples", also={"backward": backward_layers})(f
 
 @bug("backward", "keys_named_dW", "the gradients are named 'dW1', 'db1', ...: use exactly the keys of params "
      "('W1', 'b1', ...) so that sgd_step can pair every parameter with its gradient", also=DICT_CACHE)
-def backward(params, cache, labels):
+def backward_keys_named_dW(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -209,7 +210,7 @@ def backward(params, cache, labels):
 @bug("backward", "two_layers_only", "backward is written for exactly two weight matrices, so a deeper network "
      "gets gradients for W1, b1, W2, b2 only: loop k = L, L-1, ..., 1 with L = len(params) // 2",
      also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_two_layers_only(params, cache, labels):
     n = len(labels)
     dZ2 = cache["A2"].copy()
     dZ2[np.arange(n), labels] -= 1
@@ -225,7 +226,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "skips_first_layer", "the loop stops before the first layer (range(L, 1, -1) ends at 2), so "
      "W1 and b1 get no gradient: count down to 1 with range(L, 0, -1)", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_skips_first_layer(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -241,7 +242,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "bias_summed_to_number", "np.sum(dZ) adds up the whole matrix into one number; each bias "
      "needs one value per unit, summed over the batch: dZ.sum(axis=0)", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_bias_summed_to_number(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -258,7 +259,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "bias_summed_over_units", "the bias gradient is summed over axis=1 (the units) and so has "
      "one value per sample; sum over the batch instead, axis=0, to get one value per unit", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_bias_summed_over_units(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -275,7 +276,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "bias_keepdims", "the bias gradient has shape (1, units) because of keepdims=True; the "
      "biases have shape (units,), so sum with dZ.sum(axis=0) and no keepdims", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_bias_keepdims(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -292,7 +293,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "weight_grad_transposed", "dW is computed as dZ.T @ A_prev, which has the shape of W "
      "transposed: W_k is (units in, units out), so dW_k = A_{k-1}.T @ dZ_k", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_weight_grad_transposed(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -310,7 +311,7 @@ def backward(params, cache, labels):  # noqa: F811
 @bug("backward", "wrong_layer_activation", "dW_k uses the activations coming OUT of layer k; it needs the "
      "ones going IN: dW_k = A_{k-1}.T @ dZ_k (in a list [X, A1, ..., AL] that is activations[k-1])",
      also={"forward": forward_activations})
-def backward(params, activations, labels):  # noqa: F811
+def backward_wrong_layer_activation(params, activations, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = activations[-1].copy()
@@ -327,7 +328,7 @@ def backward(params, activations, labels):  # noqa: F811
 
 @bug("backward", "weight_grad_uses_Z", "dW_k uses the pre-activations Z_{k-1}; the layer's input is the "
      "activation after ReLU: dW_k = A_{k-1}.T @ dZ_k", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_weight_grad_uses_Z(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -345,7 +346,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "not_divided_by_n", "the gradients are N times too large: the loss is the MEAN over the "
      "batch, so the starting gradient is (probs - one_hot(labels)) / N", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_not_divided_by_n(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -361,7 +362,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "divided_by_n_twice", "the gradients are N times too small: dZ was already divided by N, "
      "and dW (and db, as a mean) divide by N again; divide exactly once", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_divided_by_n_twice(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -378,7 +379,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "bias_not_divided_by_n", "the weight gradients are divided by N but the bias gradients "
      "are not: the biases are N times too large; divide dZ by N once, before both", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_bias_not_divided_by_n(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -394,7 +395,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "no_relu_mask", "the gradient passes back through the hidden layers without ReLU's "
      "derivative: multiply dA_{k-1} = dZ_k @ W_k.T by (Z_{k-1} > 0)", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_no_relu_mask(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -411,7 +412,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "times_activation", "dA is multiplied by the activation relu(Z) itself; the chain rule "
      "needs ReLU's derivative, relu_derivative(Z) (1 where Z > 0, else 0)", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_times_activation(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -429,7 +430,7 @@ def backward(params, cache, labels):  # noqa: F811
 @bug("backward", "softmax_derivative_again", "(probs - one_hot) / N is already the gradient w.r.t. Z_L of "
      "softmax AND cross-entropy together; multiplying by probs * (1 - probs) applies softmax's derivative "
      "a second time", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_softmax_derivative_again(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     probs = cache[f"A{L}"]
@@ -448,7 +449,7 @@ def backward(params, cache, labels):  # noqa: F811
 @bug("backward", "one_hot_by_columns", "dZ[:, labels] -= 1 subtracts 1 from whole columns (every sample, "
      "each class that appears in labels); subtract only at each sample's true class: "
      "dZ[np.arange(N), labels] -= 1", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_one_hot_by_columns(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = cache[f"A{L}"].copy()
@@ -465,7 +466,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("backward", "sign_flipped", "every gradient has the wrong sign: the gradient of the loss w.r.t. Z_L "
      "is probs - one_hot(labels) (then / N), not one_hot(labels) - probs", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_sign_flipped(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = (one_hot(labels, cache[f"A{L}"].shape[1]) - cache[f"A{L}"]) / n
@@ -482,7 +483,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 
 @alternative("backward", "one_hot_and_relu_derivative", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_one_hot_and_relu_derivative(params, cache, labels):
     L = len(params) // 2
     probs = cache["A" + str(L)]
     Y = one_hot(labels, probs.shape[1])
@@ -498,7 +499,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 
 @alternative("backward", "where_mask_and_einsum", also=DICT_CACHE)
-def backward(params, cache, labels):  # noqa: F811
+def backward_where_mask_and_einsum(params, cache, labels):
     L = len(params) // 2
     n = len(labels)
     dZ = np.array(cache[f"A{L}"], dtype=np.float64)
@@ -520,7 +521,7 @@ def backward(params, cache, labels):  # noqa: F811
 
 @bug("numerical_gradient", "calls_f_with_x", "f takes no arguments: it is a closure that reads x itself, so "
      "change x in place and call f()")
-def numerical_gradient(f, x, h=1e-5):
+def numerical_gradient_calls_f_with_x(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         old = x[idx]
@@ -535,7 +536,7 @@ def numerical_gradient(f, x, h=1e-5):
 
 @bug("numerical_gradient", "perturbs_a_copy", "the perturbation is made on a copy of x, which f never sees, "
      "so every difference is 0: f reads the original x, so change x itself in place (and restore it)")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_perturbs_a_copy(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         x_plus = x.copy()
@@ -548,7 +549,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "forward_difference", "this is a forward difference (f(x+h) - f(x)) / h, whose "
      "error shrinks only like h; use central differences (f(x+h) - f(x-h)) / (2h), accurate to h**2")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_forward_difference(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         old = x[idx]
@@ -562,7 +563,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "divides_by_h", "the two evaluations are 2h apart (x+h and x-h), so divide "
      "their difference by 2 * h, not by h")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_divides_by_h(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         old = x[idx]
@@ -577,7 +578,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "ignores_h", "the step is hard-coded, so the h argument is ignored: use the h "
      "that was passed in")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_ignores_h(f, x, h=1e-5):
     eps = 1e-4
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
@@ -593,7 +594,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "not_restored", "each entry is left at x - h after its two evaluations: write "
      "the saved value back (x[i] = old) before moving on, or every later f() sees a shifted x")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_not_restored(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         x[idx] += h
@@ -606,7 +607,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "restored_by_arithmetic", "adding h, subtracting 2h and adding h back does not "
      "always return exactly to the old value (rounding): save old = x[i] first and restore with x[i] = old")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_restored_by_arithmetic(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         x[idx] += h
@@ -620,7 +621,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 @bug("numerical_gradient", "rows_not_entries", "for i in range(len(x)) walks the rows of a 2-D x, so x[i] "
      "+= h moves a whole row at once: perturb one entry at a time, e.g. with np.ndindex(x.shape)")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_rows_not_entries(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for i in range(len(x)):
         old = x[i].copy()
@@ -637,7 +638,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 
 @alternative("numerical_gradient", "nditer")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_nditer(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
     while not it.finished:
@@ -654,7 +655,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 
 
 @alternative("numerical_gradient", "flat_index")
-def numerical_gradient(f, x, h=1e-5):  # noqa: F811
+def numerical_gradient_flat_index(f, x, h=1e-5):
     grad = np.empty(x.size)
     for i in range(x.size):
         saved = x.flat[i]
@@ -673,7 +674,7 @@ def numerical_gradient(f, x, h=1e-5):  # noqa: F811
 @bug("forward", "reshapes_params_biases", "params['b1'] = ... replaces an entry of the caller's params dict "
      "(here a 1-D bias made into a (1, n) row): forward must leave params as it found it; reshape into a "
      "local variable instead, b = params['b1'].reshape(1, -1)")
-def forward(params, X):  # noqa: F811
+def forward_reshapes_params_biases(params, X):
     L = len(params) // 2
     A = X
     cache = {"A0": X}
