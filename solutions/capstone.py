@@ -164,8 +164,9 @@ class BlasThreads:
     programs are using, a BLAS thread often has to wait for a core while its partner spins, and a
     product can take ten times longer than on one thread. So the trainer does not guess: at the
     start of every epoch it times a few steps with one thread and a few with ``max_threads``, and
-    keeps the faster for the rest of the epoch (``start_epoch``, then ``before_batch`` each step). Products too small to split (those with
-    10 classes on one side) run on one thread whatever is set: OpenBLAS decides that by itself.
+    keeps the faster for the rest of the epoch (``start_epoch``, then ``before_batch`` each step).
+    Products too small to split (those with 10 classes on one side) run on one thread whatever is
+    set: OpenBLAS decides that by itself.
 
     Without threadpoolctl (or without a BLAS it knows) it does nothing: the BLAS keeps its default.
     """

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.assignments import NOTEBOOK_NAMES
 from autograder.platforms import cut, normalize, summary_line
-from autograder.platforms.files import build_wheel
+from autograder.platforms.files import NOTEBOOK_NAMES, build_wheel
 
 VERSION = 3
 TEXT_LIMIT = 500

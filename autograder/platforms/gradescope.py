@@ -138,7 +138,7 @@ def grade_root(root: str | Path, *, config: Config | None = None, python: str | 
 
 
 def _wanted(assignment: str | None) -> str:
-    from autograder.assignments import NOTEBOOK_NAMES
+    from autograder.platforms.files import NOTEBOOK_NAMES
 
     if assignment == CAPSTONE:
         return "capstone.ipynb and model.npz"

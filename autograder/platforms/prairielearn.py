@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 from autograder.platforms import CAPSTONE, cut, error_report, normalize, summary_line
-from autograder.assignments import NOTEBOOK_NAMES
-from autograder.platforms.files import CONFIG_NAME, Config, build_wheel, mnist_test_files, pick
+from autograder.platforms.files import CONFIG_NAME, NOTEBOOK_NAMES, Config, build_wheel, mnist_test_files, pick
 from autograder.platforms.runner import JudgeOptions, judge_capstone, judge_file
 
 SIZE_LIMIT = 1_000_000          # bytes of results.json PrairieLearn accepts
