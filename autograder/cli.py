@@ -89,7 +89,8 @@ def cmd_audit(args) -> int:
     except Exception as exc:  # no gradebook, no such assignment in it: say which
         print(f"autograder: cannot audit {assignment} in {root}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} re-judged in the sandbox, "
+    print(f"audit of {assignment}: {judged} autograded submission{'s' if judged != 1 else ''} "
+          "re-judged in the sandbox, "
           f"{len(disagreements)} disagreement{'s' if len(disagreements) != 1 else ''} with the gradebook")
     for d in disagreements:
         recorded = "missing" if d.gradebook is None else f"{d.gradebook:g}"
@@ -149,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
     demo.set_defaults(func=cmd_demo)
 
-    example = sub.add_parser("example", help="write the reference with catalogued mistakes pasted in, to try `check` on")
+    example = sub.add_parser("example",
+                             help="write the reference with catalogued mistakes pasted in, to try `check` on")
     example.add_argument("--bugs", metavar="ID,ID", help="catalogued bugs to paste in, as function.name "
                          "(default: softmax.over_axis_0,relu_derivative.booleans)")
     example.add_argument("--out", metavar="FILE", help="write here instead of to standard output")
@@ -172,7 +174,8 @@ def cmd_bundle(args) -> int:
 def add_bundle_command(sub) -> None:
     bundle = sub.add_parser("bundle", help="build the learner's kit: notebooks, MNIST, the learner package "
                                            "(public checks, recorded answers, no reference), as DIR and DIR.zip")
-    bundle.add_argument("--out", required=True, help="the folder to write (emptied first); DIR.zip is written beside it")
+    bundle.add_argument("--out", required=True,
+                        help="the folder to write (emptied first); DIR.zip is written beside it")
     bundle.set_defaults(func=cmd_bundle)
 
 

@@ -230,7 +230,8 @@ class Disagreement:
     judge: float
 
 
-def audit(course_root: str | os.PathLike, assignment: str, *, require_sandbox: bool = False) -> tuple[int, list[Disagreement]]:
+def audit(course_root: str | os.PathLike, assignment: str, *,
+          require_sandbox: bool = False) -> tuple[int, list[Disagreement]]:
     """Re-judge every autograded submission of `assignment`; (submissions judged, disagreements)."""
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry

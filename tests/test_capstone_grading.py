@@ -368,7 +368,8 @@ def test_a_framework_reached_through_a_helper_is_reported(good_model):
 def test_a_framework_imported_or_a_framework_object_in_the_notebook_is_reported(good_model):
     classifier = type("MLPClassifier", (), {"__module__": "sklearn.neural_network._multilayer_perceptron"})
     for extra, expected in [({"sk": _fake("sklearn")}, "the notebook imports sklearn as sk"),
-                            ({"MLPClassifier": classifier}, "imports sklearn.neural_network._multilayer_perceptron.MLPClassifier"),
+                            ({"MLPClassifier": classifier},
+                             "imports sklearn.neural_network._multilayer_perceptron.MLPClassifier"),
                             ({"clf": classifier()}, "holds `clf`, a sklearn.neural_network")]:
         ns = learner(GOOD_PREDICT, **extra)
         result = grade_model(good_model, ns["predict"], namespace=ns)

@@ -479,13 +479,16 @@ def test_no_function_writes_to_its_inputs():
     labels = readonly(rng.integers(0, 3, 6))
     z = readonly(rng.standard_normal((6, 3)))
     images = readonly(rng.integers(0, 256, (3, 2, 2)).astype(np.uint8))
-    flatten(images); normalize(images); one_hot(labels, 3)
-    relu(z); relu_derivative(z); sigmoid(z); sigmoid_derivative(z); softmax(z); softmax(z[0])
-    cross_entropy(softmax(z), labels); softmax_cross_entropy_grad(z, labels); accuracy(z, labels)
+    for call in (lambda: flatten(images), lambda: normalize(images), lambda: one_hot(labels, 3),
+                 lambda: relu(z), lambda: relu_derivative(z), lambda: sigmoid(z), lambda: sigmoid_derivative(z),
+                 lambda: softmax(z), lambda: softmax(z[0]), lambda: cross_entropy(softmax(z), labels),
+                 lambda: softmax_cross_entropy_grad(z, labels), lambda: accuracy(z, labels)):
+        call()
     probs, cache = forward(params, X)
     cache = {k: readonly(v) for k, v in cache.items()}
     backward(params, cache, labels)
-    list(iterate_minibatches(X, labels, 4, rng)); list(iterate_minibatches(X, labels, 4, rng, shuffle=False))
+    list(iterate_minibatches(X, labels, 4, rng))
+    list(iterate_minibatches(X, labels, 4, rng, shuffle=False))
     train(X, labels, [4, 5, 3], epochs=1, batch_size=4, lr=0.1, rng=rng, X_val=X, labels_val=labels)
     predict(params, X)
 

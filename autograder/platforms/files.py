@@ -83,7 +83,8 @@ def pick(folder: Path, assignment: str | None) -> Picked:
         if models:
             picked.model = (preferred or models)[0]
             if len(models) > 1:
-                picked.notes.append(f"{len(models)} .npz files were submitted; graded {picked.model.relative_to(folder)}")
+                graded = picked.model.relative_to(folder)
+                picked.notes.append(f"{len(models)} .npz files were submitted; graded {graded}")
     return picked
 
 

@@ -418,7 +418,8 @@ def _plain_legacy(state):
 
 
 def _legacy_state(plain):
-    return (plain["name"], np.asarray(plain["keys"], dtype=np.uint32), plain["pos"], plain["has_gauss"], plain["cached"])
+    keys = np.asarray(plain["keys"], dtype=np.uint32)
+    return (plain["name"], keys, plain["pos"], plain["has_gauss"], plain["cached"])
 
 
 def framework_used(fn, depth: int = 3) -> str:
