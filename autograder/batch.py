@@ -91,8 +91,8 @@ def grade_one(sub_id: str, files: dict, options: JudgeOptions) -> tuple[dict, di
 
 def row_for(sub_id: str, report: dict, sha: str, grader: str, columns: list[str]) -> dict:
     kind = report.get("kind", "")
-    status = {"unusable": "unusable", "missing": "missing", "timeout": "timeout", "crash": "error"}.get(kind, "graded") \
-        if report.get("error") else "graded"
+    statuses = {"unusable": "unusable", "missing": "missing", "timeout": "timeout", "crash": "error"}
+    status = statuses.get(kind, "graded") if report.get("error") else "graded"
     per_function: dict[str, float] = {}
     for r in report["results"]:
         per_function[r["function"]] = per_function.get(r["function"], 0.0) + r["points"]
@@ -131,8 +131,9 @@ def _read_jsonl(path: Path | None) -> dict[str, str]:
     return out
 
 
-def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs: int = 2, jsonl: str | Path | None = None,
-                force: bool = False, assignment: str | None = None, timeout: float | None = None,
+def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs: int = 2,
+                jsonl: str | Path | None = None, force: bool = False, assignment: str | None = None,
+                timeout: float | None = None,
                 deadline: float = 300.0, require_sandbox: bool = False, python: str | None = None,
                 progress: bool = True) -> int:
     folder, out = Path(submissions), Path(out)
@@ -150,7 +151,8 @@ def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs
     previous = {} if force else _read_rows(out)
     previous_lines = {} if force else _read_jsonl(jsonl)
     kept = {sid: row for sid, row in previous.items()
-            if sid in found and row["sha256"] == hashes[sid] and row["grader"] == grader and row["status"] not in RETRIED}
+            if sid in found and row["sha256"] == hashes[sid] and row["grader"] == grader
+            and row["status"] not in RETRIED}
     todo = [sid for sid in found if sid not in kept]
 
     rows = dict(kept)
@@ -198,7 +200,8 @@ def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs
     for row in rows.values():
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     rate = f", {len(todo) / elapsed * 60:.0f} submissions/min" if todo and elapsed > 0 else ""
-    print(f"graded {len(todo)}, skipped {len(kept)} already graded ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})"
+    tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    print(f"graded {len(todo)}, skipped {len(kept)} already graded ({tally})"
           f" in {elapsed:.1f} s{rate}; wrote {out}" + (f" and {jsonl}" if jsonl else ""), file=sys.stderr)
     return 0
 

@@ -97,7 +97,8 @@ def describe_input(value) -> str:
     """An input argument as the feedback shows it: arrays by dtype and shape, small things in full."""
     if isinstance(value, np.ndarray):
         if value.size <= 6:
-            return f"{value.dtype} array " + np.array2string(value, precision=4, separator=", ", max_line_width=10**6).replace("\n", "")
+            text = np.array2string(value, precision=4, separator=", ", max_line_width=10**6)
+            return f"{value.dtype} array " + text.replace("\n", "")
         return f"{value.dtype} array of shape {value.shape}"
     if isinstance(value, dict):
         inner = ", ".join(f"{k}: {describe_input(v)}" for k, v in list(value.items())[:6])
@@ -209,7 +210,8 @@ def expect_array(
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise Mismatch(
-            f"{verb(what, 'contains', 'contain')} {int(bad.sum())} non-finite value(s) (NaN or inf) where the answer is finite",
+            f"{verb(what, 'contains', 'contain')} {int(bad.sum())} non-finite value(s) (NaN or inf) "
+            "where the answer is finite",
             [f"first at index {list(first)}: got {fmt(actual[first])}, expected {fmt(expected[first])}"],
         )
     if rtol is None or atol is None:
@@ -239,7 +241,8 @@ def expect_dict_of_arrays(expected: dict, actual, *, what: str = "the result", *
             parts.append(f"missing keys {missing}")
         if extra:
             parts.append(f"unexpected keys {extra}")
-        raise Mismatch(f"{verb(what, 'has', 'have')} the wrong keys: " + "; ".join(parts), [f"expected exactly {list(expected)}"])
+        raise Mismatch(f"{verb(what, 'has', 'have')} the wrong keys: " + "; ".join(parts),
+                       [f"expected exactly {list(expected)}"])
     for key in expected:
         expect_array(expected[key], actual[key], what=f"{what}[{key!r}]", **kw)
 
@@ -314,5 +317,6 @@ def _differences(expected: np.ndarray, actual: np.ndarray, *, close=None, exact=
     w0, w1, w2 = (max(len(r[i]) for r in rows) for i in range(3))
     lines = [f"at {a + ':':<{w0 + 1}} expected {b:>{w1}}, got {c:>{w2}}" for a, b, c in rows]
     if len(wrong) > MAX_SHOWN:
-        lines.append(f"... and {len(wrong) - MAX_SHOWN} more" + ("" if exact else " (the largest differences are shown)"))
+        shown = "" if exact else " (the largest differences are shown)"
+        lines.append(f"... and {len(wrong) - MAX_SHOWN} more{shown}")
     return lines

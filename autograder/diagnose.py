@@ -491,7 +491,7 @@ def _ratio(e, o, qs, rtol) -> list[Relation]:
              [f for f in factors if f[1] in ("2", "1/2", "log10", "log2", "100", "255", "255/256")]]
     matching = next((m for m in ([f for f in tier if abs(abs(r) - f[0]) <= 10 * rtol * f[0]] for tier in tiers)
                      if m), [])
-    for value, key, words in matching:
+    for _value, key, words in matching:
         generic = key in ("log10", "log2", "100", "255", "255/256", "2", "1/2")
         if sign < 0:
             lead = "the wrong sign, and your result is " if generic else "every entry has the wrong sign and is "
@@ -689,7 +689,8 @@ def _relate_dicts(exp, obs, qs, known, function, inputs) -> list[Relation]:
             lead = f"in all of {names}: " if len(exp) > 1 else ""
         else:
             right = ", ".join(repr(x) for x in exp if x not in wrong)
-            lead = f"only {names} {'are' if len(wrong) > 1 else 'is'} wrong ({right} {'are' if len(exp) - len(wrong) > 1 else 'is'} right): "
+            rest_verb = "are" if len(exp) - len(wrong) > 1 else "is"
+            lead = f"only {names} {'are' if len(wrong) > 1 else 'is'} wrong ({right} {rest_verb} right): "
         if isinstance(exp, _Steps):
             lead = ("in the step of each of " + lead[len("in all of "):]) if lead.startswith("in all of ") else (
                 lead or "in its step: ")
@@ -706,7 +707,7 @@ def _relate_keys(exp, obs, missing, extra) -> list[Relation]:
         renamed = []
         for m, x in zip(sorted(missing, key=str), sorted(extra, key=str)):
             renamed.append((m, x))
-        if all(str(x).lower() == "d" + str(m).lower() or str(x) == f"d{m}" or str(x) == f"grad_{m}" for m, x in renamed):
+        if all(str(x).lower() == "d" + str(m).lower() or str(x) == f"grad_{m}" for m, x in renamed):
             return [Relation("keys:prefixed", f"the keys are {_keys(extra)} where {_keys(missing)} are expected: "
                                               f"use exactly the keys of params, without a prefix")]
         def moved(k, by):
@@ -769,9 +770,9 @@ def _relate_statistics(exp, obs, fan_in, what) -> list[Relation]:
     if fan_in:
         candidates += [(fan_in / 2, "unscaled", f"the variance is fan_in / 2 = {_n(fan_in / 2)} times too large: "
                                                 f"the draw is not scaled by sqrt(2 / fan_in)"),
-                       (fan_in / 6, "unscaled-uniform", f"the variance is fan_in / 6 = {_n(fan_in / 6)} times too large: "
-                                                        f"a uniform draw on [-1, 1] is not scaled to the He bound "
-                                                        f"sqrt(6 / fan_in)"),
+                       (fan_in / 6, "unscaled-uniform",
+                        f"the variance is fan_in / 6 = {_n(fan_in / 6)} times too large: "
+                        f"a uniform draw on [-1, 1] is not scaled to the He bound sqrt(6 / fan_in)"),
                        (2 / fan_in, "squared", "2 / fan_in is used as the standard deviation, but it is the "
                                                "variance: scale a standard normal draw by np.sqrt(2 / fan_in)")]
     for value, key, words in candidates:

@@ -60,7 +60,9 @@ def _run_one(task: Callable[[], object]) -> Outcome:
         value = task()
         crashed = ""
     except SystemExit as exc:
-        value, crashed = None, f"the code called sys.exit({'' if exc.code is None else exc.code!r}); a function should return its result, never end the program"
+        code = "" if exc.code is None else repr(exc.code)
+        value, crashed = None, (f"the code called sys.exit({code}); "
+                                "a function should return its result, never end the program")
     except KeyboardInterrupt:
         value, crashed = None, "the code was interrupted"
     finally:

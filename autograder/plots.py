@@ -106,7 +106,8 @@ def confusion_matrix(labels, predictions, num_classes: int = 10) -> np.ndarray:
         raise ValueError(f"labels has {labels.size} entries but predictions has {predictions.size}")
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values.size and (values.min() < 0 or values.max() >= num_classes):
-            raise ValueError(f"{name} must be classes 0..{num_classes - 1}, found {values[(values < 0) | (values >= num_classes)][0]}")
+            outside = values[(values < 0) | (values >= num_classes)][0]
+            raise ValueError(f"{name} must be classes 0..{num_classes - 1}, found {outside}")
     counts = np.bincount(labels * num_classes + predictions, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
 

@@ -28,6 +28,7 @@ import inspect
 import io
 import json
 import re
+import types
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -47,7 +48,8 @@ TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (2e-6, 1e-9), "float16": (1e-3
 
 # The learner's own versions of the API functions a check lets the reference stand in for (set by
 # the judge while a check runs); the kit falls back to them where it has no recorded answer.
-OWN: contextvars.ContextVar[Mapping[str, Callable]] = contextvars.ContextVar("own", default={})
+OWN: contextvars.ContextVar[Mapping[str, Callable]] = contextvars.ContextVar(
+    "own", default=types.MappingProxyType({}))
 # Lines the current check's result should carry (the kit says when the learner's own function stood in).
 NOTES: contextvars.ContextVar[list | None] = contextvars.ContextVar("notes", default=None)
 
@@ -209,6 +211,7 @@ class Table:
             names = sorted(z.namelist(), key=lambda n: int(n.split(".")[0]))
             self.blobs = [z.read(n) for n in names]
         self.exact: dict[str, dict] = {}
+        self._leaves: dict[int, np.ndarray] = {}
         self.by_shape: dict[str, list[dict]] = {}
         for entries in self.data["calls"].values():
             for entry in entries:
@@ -243,14 +246,13 @@ class Table:
                     best, best_distance = entry, distance
         return best
 
-    @cache
-    def _leaf_cached(self, index: int):
+    def _leaf(self, index: int):
+        """A recorded array, read once from its .npy bytes and kept (each is read for many cases)."""
         from autograder.sandbox import wire
 
-        return wire.read_npy(self.blobs[index])
-
-    def _leaf(self, index: int):
-        return self._leaf_cached(index)
+        if index not in self._leaves:
+            self._leaves[index] = wire.read_npy(self.blobs[index])
+        return self._leaves[index]
 
     def replay(self, entry: dict, args: tuple, kwargs: dict):
         """The recorded answer: in-place changes written into the caller's arguments, then the value

@@ -70,8 +70,8 @@ def example_source(bug_ids=DEFAULT_BUGS) -> str:
             raise ValueError(f"{bug_id} replaces a function another chosen bug already replaces")
         replaced |= set(bug.overrides)
         chosen.append(bug)
-    chosen_ids = f" --bugs {','.join(bug_ids)}" if tuple(bug_ids) != DEFAULT_BUGS else ""
-    command = "python -m autograder example" + chosen_ids
+    chosen_bugs = f" --bugs {','.join(bug_ids)}" if tuple(bug_ids) != DEFAULT_BUGS else ""
+    command = "python -m autograder example" + chosen_bugs
     docstring = "\n".join([
         f'"""An example submission: the reference implementation with {len(chosen)} catalogued mistake(s)',
         f"pasted in ({', '.join(b.id for b in chosen) or 'none'}), so that `python -m autograder check` on",

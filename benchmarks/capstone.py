@@ -136,6 +136,7 @@ def train_torch(torch, X, labels, config, threads):
     for order in orders:
         t0 = time.perf_counter()
         timings = {}
+        t_trial = t0  # when the current thread-count trial began
         for batch, start in enumerate(range(0, len(X), B)):
             if batch % trial == 0 and batch <= trial * len(candidates):
                 now = time.perf_counter()

@@ -1,18 +1,15 @@
 """`python -m autograder check`: full marks for the reference, one bug costs one function, exit codes."""
-import inspect
 import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
 
-import solutions
 from autograder import catalog
 from autograder.reference_file import DEFAULT_BUGS, example_source, reference_source, unresolved_names
-from autograder.checks import ASSIGNMENTS, points_for
+from autograder.checks import points_for
 from autograder.cli import main as cli_main
 
 

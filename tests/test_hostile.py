@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import socket
-import subprocess
 import textwrap
 import threading
 import time

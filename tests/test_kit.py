@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from autograder import recorded
-from autograder.checks import FUNCTIONS, all_checks, checks_for
+from autograder.checks import all_checks, checks_for
 from autograder.checks.base import REFERENCE, Case
 from autograder.kit.build import DISTRIBUTION, bundle, strip_hidden, wheel_name
 
@@ -198,7 +198,7 @@ def _normalised_bodies(source: str) -> dict[str, str]:
             continue
         names: dict[str, str] = {}
 
-        def rename(name):
+        def rename(name, names=names):
             return names.setdefault(name, f"v{len(names)}")
 
         module = ast.Module(body=[ast.parse(ast.unparse(ast.Module(body=body, type_ignores=[])))], type_ignores=[])

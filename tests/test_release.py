@@ -53,7 +53,8 @@ def test_release_is_fresh(assignment, regenerated):
     assert committed.is_file(), f"{committed.relative_to(REPO)} is missing: {REGENERATE}"
     fresh = _visible(regenerated / assignment / name)
     old = _visible(committed)
-    assert len(old) == len(fresh), f"release/{assignment} has {len(old)} cells, nbgrader makes {len(fresh)}: {REGENERATE}"
+    assert len(old) == len(fresh), \
+        f"release/{assignment} has {len(old)} cells, nbgrader makes {len(fresh)}: {REGENERATE}"
     for i, (mine, theirs) in enumerate(zip(old, fresh)):
         assert mine == theirs, f"cell {i} of release/{assignment}/{name} differs from nbgrader's: {REGENERATE}"
 
@@ -83,7 +84,7 @@ def secret_lines(cell) -> list[str]:
     """The meaningful stripped lines inside a cell's solution and hidden-test regions (a solution
     cell without markers is all solution, as nbgrader treats it)."""
     lines = cell.source.splitlines()
-    if nbgrader_meta(cell).get("solution") and not any(l.strip().startswith("### BEGIN SOLUTION") for l in lines):
+    if nbgrader_meta(cell).get("solution") and not any(line.strip().startswith("### BEGIN SOLUTION") for line in lines):
         found = lines
     else:
         found, end = [], None
@@ -95,7 +96,7 @@ def secret_lines(cell) -> list[str]:
                 end = None
             else:
                 found.append(line)
-    return [s for s in (l.strip() for l in found) if s and meaningful(s)]
+    return [s for s in (line.strip() for line in found) if s and meaningful(s)]
 
 
 def _source_cells(assignment):
@@ -111,7 +112,7 @@ def _release_texts() -> dict[str, tuple[set[str], str]]:
             text = "\n".join(f"{c.source}\n{output_text(c)}" for c in nbformat.read(path, as_version=4).cells)
         else:
             text = path.read_text(errors="replace")
-        texts[str(path.relative_to(REPO))] = ({l.strip() for l in text.splitlines()}, text)
+        texts[str(path.relative_to(REPO))] = ({line.strip() for line in text.splitlines()}, text)
     return texts
 
 

@@ -323,7 +323,8 @@ def _writable_net(label, sizes, n, seed, dtype=np.float64) -> Case:
 
 
 def _promise_nets():
-    return [_writable_net("one hidden layer", (4, 5, 3), 6, 91), _writable_net("two hidden layers", (5, 6, 4, 3), 7, 92)]
+    return [_writable_net("one hidden layer", (4, 5, 3), 6, 91),
+            _writable_net("two hidden layers", (5, 6, 4, 3), 7, 92)]
 
 
 def _forward_arguments(ns, args, kwargs):

@@ -429,7 +429,8 @@ def probe_check(function: str, name: str, title: str, cases: Callable[[], list[C
                 return probe(other, case)
 
             observed = probe(ns, case)
-            judged(function, case, observed, replay, lambda: verdict(observed, expected, case),
+            judged(function, case, observed, replay,
+                   lambda observed=observed, expected=expected, case=case: verdict(observed, expected, case),
                    where=describe_case(case) if describe_case else None)
 
     return Check(function, name, title, run, points, hidden, uses)

@@ -146,7 +146,8 @@ def _mb_verdict(facts, expected, case):
                            ["loop over the batch starts, for start in range(0, N, batch_size)"])
         if facts.kind in ("None", "not iterable"):
             raise Mismatch(f"iterate_minibatches should give (X_batch, labels_batch) pairs, but it returned "
-                           f"{facts.text}", ["a generator that yields (X_batch, labels_batch), or a list of such pairs"])
+                           f"{facts.text}",
+                           ["a generator that yields (X_batch, labels_batch), or a list of such pairs"])
         raise Mismatch(f"a batch has the wrong shape: {facts.text}",
                        ["X_batch holds whole rows of X, (batch, D), and labels_batch the matching labels, (batch,)"])
     X, labels, batch_size, _ = case.make()
@@ -176,7 +177,8 @@ def _mb_verdict(facts, expected, case):
         raise Mismatch("with shuffle=False the samples must come out in their original order 0, 1, ..., N-1")
     if facts["mutated"]:
         raise Mismatch("X or labels was changed in place",
-                       ["shuffle an index array (rng.permutation(N)) and index with it; leave the caller's arrays alone"])
+                       ["shuffle an index array (rng.permutation(N)) and index with it; "
+                        "leave the caller's arrays alone"])
     if facts["global"]:
         raise Mismatch("NumPy's global random state changed",
                        ["randomness must come only from the rng argument: rng.permutation(N), not np.random.*"])

@@ -203,15 +203,15 @@ def record(folder: Path, *, checks=None, log=print) -> dict:
             function = check.function
             variants = catalog.bugs(function) + catalog.alternatives(function)
             # the reference and every catalogued variant, as the judge runs them (hints included)
-            _quiet(lambda: judge._run_local(dict(reference), check))
+            _quiet(lambda check=check: judge._run_local(dict(reference), check))
             for variant in variants:
-                _quiet(lambda: judge._run_local({**reference, **variant.overrides}, check))
+                _quiet(lambda check=check, variant=variant: judge._run_local({**reference, **variant.overrides}, check))
             # the cases this check can stop at, each reached by a planted failure
             cases: dict[str, Failure] = {}
             for n in range(1, PLANTED_LIMIT + 1):
                 ns = {**reference, function: _planted(originals[function], n)}
                 try:
-                    _quiet(lambda: check.run(ns))
+                    _quiet(lambda check=check, ns=ns: check.run(ns))
                 except Failure as failure:
                     cases.setdefault(failure.case, failure)
                     continue
@@ -224,13 +224,15 @@ def record(folder: Path, *, checks=None, log=print) -> dict:
                 if failure.replay is None or failure.same is None:
                     continue
                 try:  # what the relational diagnosis asks of the reference on this case
-                    _quiet(lambda: diagnose.reference_observation(failure.replay, function, reference))
+                    _quiet(lambda failure=failure, function=function:
+                           diagnose.reference_observation(failure.replay, function, reference))
                 except Exception:
                     pass
                 found = []
                 for bug in catalog.bugs(function):
                     try:
-                        observed = _quiet(lambda: failure.replay({**reference, **bug.overrides}))
+                        observed = _quiet(lambda failure=failure, bug=bug:
+                                          failure.replay({**reference, **bug.overrides}))
                         found.append([bug.hint, store.encode(recorded.strip_lines(observed))])
                     except wire.WireError:
                         store.skip(f"{check.id}: an observation that is not plain data")

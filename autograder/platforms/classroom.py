@@ -75,9 +75,12 @@ jobs:
         timeout-minutes: 10
         run: |
           set +e
-          python -m autograder check "{notebook}" --assignment {assignment}{public} --format classroom > "$RUNNER_TEMP/result.json"
-          if ! python -c "import json,sys; json.load(open(sys.argv[1]))" "$RUNNER_TEMP/result.json" 2>/dev/null; then
-            echo '{{"version": 3, "status": "error", "message": "the grader did not produce a result", "max_score": {max_score}, "tests": []}}' > "$RUNNER_TEMP/result.json"
+          python -m autograder check "{notebook}" --assignment {assignment}{public} --format classroom \\
+            > "$RUNNER_TEMP/result.json"
+          if ! python -c "import json,sys; json.load(open(sys.argv[1]))" "$RUNNER_TEMP/result.json" 2>/dev/null
+          then
+            echo '{{"version": 3, "status": "error", "message": "the grader did not produce a result",' \\
+                 '"max_score": {max_score}, "tests": []}}' > "$RUNNER_TEMP/result.json"
           fi
           echo "result=$(base64 -w 0 "$RUNNER_TEMP/result.json")" >> "$GITHUB_OUTPUT"
       - name: Autograding Reporter

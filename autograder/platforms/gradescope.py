@@ -189,7 +189,8 @@ new_enough "$PY" || { echo "setup.sh: $PY is older than Python 3.11" >&2; exit 1
 "$VENV/bin/python" -m pip install -q ${KIT_PIP_ARGS:-} "$SOURCE"/wheels/*.whl
 # Fail the image build now rather than at the first submission.
 "$VENV/bin/python" -m autograder gradescope-grade --help >/dev/null
-echo "Backprop Kit installed in $VENV ($("$VENV/bin/python" --version)); system python3 untouched: $(python3 --version 2>&1 || true)"
+echo "Backprop Kit installed in $VENV ($("$VENV/bin/python" --version));" \
+     "system python3 untouched: $(python3 --version 2>&1 || true)"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -202,7 +203,9 @@ mkdir -p "$ROOT/results"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   echo "[backprop-kit] the grader did not start (exit $status)"
-  printf '%s\n' '{"score": 0, "output": "The grader could not start, so this submission was not graded. This is not your fault: please tell your instructor.", "tests": []}' > "$ROOT/results/results.json"
+  message="The grader could not start, so this submission was not graded."
+  message="$message This is not your fault: please tell your instructor."
+  printf '{"score": 0, "output": "%s", "tests": []}\n' "$message" > "$ROOT/results/results.json"
 fi
 exit 0
 """

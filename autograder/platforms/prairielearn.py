@@ -34,8 +34,8 @@ def results_json(report: dict, *, show_hidden_feedback: bool = False) -> dict:
     tests = []
     for r in report["results"]:
         secret = r["hidden"] and not show_hidden_feedback
-        message = ("passed" if r["passed"] else
-                   HIDDEN_SUMMARY if secret else (r["problem"] or "failed") + (f"\nhint: {r['hint']}" if r["hint"] else ""))
+        hint = f"\nhint: {r['hint']}" if r["hint"] else ""
+        message = "passed" if r["passed"] else HIDDEN_SUMMARY if secret else (r["problem"] or "failed") + hint
         tests.append({
             "name": f"{r['function']}: {r['title']}" + (" (hidden)" if r["hidden"] else ""),
             "description": f"{r['assignment']} \u00b7 check {r['check']} of {r['function']}",

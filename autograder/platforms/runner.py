@@ -153,7 +153,8 @@ def judge_file(submission: str | Path, options: JudgeOptions) -> tuple[dict, lis
     return report_from_run(proc, submission, options.assignment, options.deadline), [proc]
 
 
-def judge_capstone(notebook: str | Path | None, model: str | Path | None, options: JudgeOptions) -> tuple[dict, list[Run]]:
+def judge_capstone(notebook: str | Path | None, model: str | Path | None,
+                   options: JudgeOptions) -> tuple[dict, list[Run]]:
     """The capstone: its functions (predict, save_params, load_params) and its saved model, within
     one deadline shared by both runs."""
     start = time.monotonic()
@@ -172,7 +173,8 @@ def judge_capstone(notebook: str | Path | None, model: str | Path | None, option
     left = options.deadline - (time.monotonic() - start)
     model_reason = ""
     if not model:
-        model_reason = "no model file (.npz) was submitted: save your trained parameters with save_params and submit the file"
+        model_reason = ("no model file (.npz) was submitted: "
+                        "save your trained parameters with save_params and submit the file")
     elif left <= 1:
         model_reason = "grading ran out of time before the model file could be graded"
     if model_reason:

@@ -299,8 +299,8 @@ class Sandbox:
         if outcome == "exit":
             raise LearnerCrash(str(header.get("error"))[:500])
         if outcome == "unsendable":
-            error = str(header.get("error"))[:300]
-            raise LearnerCrash(f"{function} returned something the grader cannot read: {error}")
+            reason = str(header.get("error"))[:300]
+            raise LearnerCrash(f"{function} returned something the grader cannot read: {reason}")
         raise LearnerCrash(f"{function} sent back a reply the grader does not understand")
 
     # -- the conversation ------------------------------------------------------------------------

@@ -434,7 +434,8 @@ def sync(mine, theirs, *, even_read_only: bool = False) -> None:
             pass
         return
     if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-        if mine.shape == theirs.shape and mine.dtype == theirs.dtype and not np.array_equal(mine, theirs, equal_nan=True):
+        same_kind = mine.shape == theirs.shape and mine.dtype == theirs.dtype
+        if same_kind and not np.array_equal(mine, theirs, equal_nan=True):
             _overwrite(mine, theirs, even_read_only)
         return
     if isinstance(mine, dict) and isinstance(theirs, dict):
