@@ -34,7 +34,7 @@ _MODULES = {
 def all_checks() -> tuple[Check, ...]:
     """Every check, in assignment and function order."""
     found: list[Check] = []
-    for assignment, module in _MODULES.items():
+    for module in _MODULES.values():
         found += importlib.import_module(f"autograder.checks.{module}").CHECKS
     order = {f: i for i, f in enumerate(FUNCTIONS)}
     unknown = [c.id for c in found if c.function not in order]

@@ -20,6 +20,7 @@ from autograder.checks.base import (
     unchanged_check,
 )
 from autograder.compare import Mismatch, Raised, describe, expect_array, expect_dict_of_arrays
+from autograder.checks.promises import nothing_kept
 
 # ---------------------------------------------------------------------------------------------
 # consistent networks (`network` builds them)
@@ -323,7 +324,8 @@ def _writable_net(label, sizes, n, seed, dtype=np.float64) -> Case:
 
 
 def _promise_nets():
-    return [_writable_net("one hidden layer", (4, 5, 3), 6, 91), _writable_net("two hidden layers", (5, 6, 4, 3), 7, 92)]
+    return [_writable_net("one hidden layer", (4, 5, 3), 6, 91),
+            _writable_net("two hidden layers", (5, 6, 4, 3), 7, 92)]
 
 
 def _forward_arguments(ns, args, kwargs):
@@ -379,3 +381,25 @@ PROMISES_05 = [
 ]
 
 CHECKS = CHECKS + PROMISES_05
+
+# --- nothing kept between calls: forward and numerical_gradient too ---
+
+
+def _same_shape_nets():
+    return [_writable_net("one hidden layer", (4, 5, 3), 6, 93),
+            _writable_net("another of the same shape", (4, 5, 3), 6, 94)]
+
+
+def _two_cubes():
+    return [_fx_case("f = sum(x ** 3), x of shape (3, 2)", _cubes((3, 2), 56)),
+            _fx_case("the same f on another x of shape (3, 2)", _cubes((3, 2), 57))]
+
+
+PROMISES_05_STATELESS = [
+    nothing_kept("forward", _same_shape_nets, observe=_forward_probe,
+                 title="two networks of one shape, each run twice in turn: the same probs each time"),
+    nothing_kept("numerical_gradient", _two_cubes, observe=_numgrad_probe,
+                 title="two points x, each differentiated twice in turn: the same gradient each time"),
+]
+
+CHECKS = CHECKS + PROMISES_05_STATELESS

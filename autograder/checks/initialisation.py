@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import Approx, Case, floating_array, property_check, rng_check, unchanged_check
+from autograder.checks.promises import nothing_kept
 from autograder.compare import Mismatch, describe, fmt
 
 SIGMAS = 5.0
@@ -217,3 +218,25 @@ PROMISES_04 = [
 ]
 
 CHECKS = CHECKS + PROMISES_04
+
+# --- issue 10, item 4: nothing kept between calls (the same rng state gives the same weights) ---
+
+
+def _two_draws():
+    return [Case.of("(6, 4) from a generator seeded 7", 6, 4, np.random.default_rng(7)),
+            Case.of("(6, 4) from a generator seeded 8", 6, 4, np.random.default_rng(8))]
+
+
+def _two_networks():
+    return [Case.of("[5, 4, 3] from a generator seeded 7", [5, 4, 3], np.random.default_rng(7)),
+            Case.of("[5, 4, 3] from a generator seeded 8", [5, 4, 3], np.random.default_rng(8))]
+
+
+PROMISES_04_STATELESS = [
+    nothing_kept("he_init", _two_draws,
+                 title="generators seeded 7 and 8, each used twice in turn: the same weights for the same seed"),
+    nothing_kept("init_params", _two_networks,
+                 title="generators seeded 7 and 8, each used twice in turn: the same network for the same seed"),
+]
+
+CHECKS = CHECKS + PROMISES_04_STATELESS

@@ -13,6 +13,7 @@ import numpy as np
 
 from autograder.checks.base import REFERENCE, Case, Odd, Shown, call, probe_check, snapshot, unchanged_check
 from autograder.compare import Mismatch, Raised, describe, expect_dict_of_arrays, fmt, is_number
+from autograder.checks.promises import batches, leaves_arguments, nothing_kept
 
 # ---------------------------------------------------------------------------------------------
 # NumPy's global random state: reset to a known seed before learner code runs (so a replayed bug
@@ -146,7 +147,8 @@ def _mb_verdict(facts, expected, case):
                            ["loop over the batch starts, for start in range(0, N, batch_size)"])
         if facts.kind in ("None", "not iterable"):
             raise Mismatch(f"iterate_minibatches should give (X_batch, labels_batch) pairs, but it returned "
-                           f"{facts.text}", ["a generator that yields (X_batch, labels_batch), or a list of such pairs"])
+                           f"{facts.text}",
+                           ["a generator that yields (X_batch, labels_batch), or a list of such pairs"])
         raise Mismatch(f"a batch has the wrong shape: {facts.text}",
                        ["X_batch holds whole rows of X, (batch, D), and labels_batch the matching labels, (batch,)"])
     X, labels, batch_size, _ = case.make()
@@ -176,7 +178,8 @@ def _mb_verdict(facts, expected, case):
         raise Mismatch("with shuffle=False the samples must come out in their original order 0, 1, ..., N-1")
     if facts["mutated"]:
         raise Mismatch("X or labels was changed in place",
-                       ["shuffle an index array (rng.permutation(N)) and index with it; leave the caller's arrays alone"])
+                       ["shuffle an index array (rng.permutation(N)) and index with it; "
+                        "leave the caller's arrays alone"])
     if facts["global"]:
         raise Mismatch("NumPy's global random state changed",
                        ["randomness must come only from the rng argument: rng.permutation(N), not np.random.*"])
@@ -664,3 +667,41 @@ PROMISES_06 = [
 ]
 
 CHECKS = CHECKS + PROMISES_06
+
+# --- no argument changed (iterate_minibatches, sgd_step's grads); nothing kept between calls ---
+
+
+def _two_shuffles():
+    return [_mb_case(10, 4, True, seed=11), _mb_case(10, 4, True, seed=12)]
+
+
+def _two_steps():
+    return [_sgd_case("a [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 56),
+            _sgd_case("another [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 57)]
+
+
+def _two_trainings():
+    return [_train_case("2 epochs, batches of 16", epochs=2, seed=8),
+            _train_case("2 epochs from another seed", epochs=2, seed=9)]
+
+
+PROMISES_06_MORE = [
+    leaves_arguments("iterate_minibatches", _two_shuffles, ("X", "labels", "batch_size", "rng"),
+                     "index with a permutation, `X[order[start:start + batch_size]]`, which makes new arrays; "
+                     "`rng.shuffle(X)` or `X[:] = X[order]` reorders the caller's data",
+                     title="X and labels are left exactly as they were (after every batch was taken)",
+                     consume=batches),
+    nothing_kept("iterate_minibatches", _two_shuffles,
+                 title="generators seeded 11 and 12, each used twice in turn: the same batches for the same seed"),
+    leaves_arguments("sgd_step", _two_steps, ("params", "grads", "lr"),
+                     "update params only, entry by entry (`params[key] -= lr * grads[key]`); read grads, never "
+                     "write into them, and keep params' keys and shapes",
+                     title="grads is left as it was; params keeps its keys, shapes and dtypes",
+                     may_change=("params",)),
+    nothing_kept("sgd_step", _two_steps,
+                 title="two networks, each stepped twice in turn from fresh params: the same result each time"),
+    nothing_kept("train", _two_trainings,
+                 title="two trainings, each run twice in turn from the same seed: the same params and history"),
+]
+
+CHECKS = CHECKS + PROMISES_06_MORE
