@@ -371,9 +371,13 @@ def _forward_backward_interleaved(ns, cases):
 
 PROMISES_05 = [
     unchanged_check("forward", "leaves_arguments", "params (every entry) and X are left exactly as they were",
-                    _promise_nets, arguments=_forward_arguments, names=("params", "X")),
+                    _promise_nets, arguments=_forward_arguments, names=("params", "X"),
+                    fix="read params and X, never assign into them: `Z = A @ W + b` makes new arrays, while "
+                        "`+=`, `out=` or `params[key] = ...` change the caller's network"),
     unchanged_check("backward", "leaves_arguments", "params, the cache and labels are left exactly as they were",
                     _promise_nets, arguments=_backward_arguments, names=("params", "cache", "labels"),
+                    fix="compute each gradient into a new array (`dZ = dA * (Z > 0)`, not `dA[Z <= 0] = 0` on "
+                        "an array the cache holds); forward's cache must stay as forward left it",
                     uses=("forward",)),
     stateless_check("backward", "nothing_kept_between_calls",
                     "two networks' forwards, then their backwards: each gets its own gradients",

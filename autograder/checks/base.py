@@ -597,13 +597,17 @@ def stateless_check(function: str, name: str, title: str, cases: Callable[[], li
         for got in list(alone) + list(interleaved):
             if isinstance(got, Raised):
                 return got
-        return tuple(same_output(a, b) for a, b in zip(alone, interleaved))
+        # the answers themselves are part of what a catalogued bug must reproduce, not only the verdicts
+        return tuple((same_output(a, b), b) for a, b in zip(alone, interleaved))
 
     def verdict(observed, expected, case):
-        if not all(observed):
-            i = observed.index(False)
-            raise Mismatch(f"{function} gave another answer for the same input when other calls came between "
-                           f"(input {i + 1} of {len(observed)})",
+        same = [kept for kept, _ in observed]
+        if not all(same):
+            i = same.index(False)
+            shown = cases()
+            which = f"\u00ab{shown[i].name}\u00bb" if i < len(shown) else f"input {i + 1} of {len(same)}"
+            raise Mismatch(f"{function} gave another answer for the same input when other calls came between: "
+                           f"{which}, the second time",
                            ["its result must depend on its arguments only: nothing may be kept between "
                             "calls (a global variable, a default argument like cache={}, an attribute set "
                             "on a function), and each call must use what it is given"])

@@ -214,7 +214,9 @@ CHECKS = HE_INIT + INIT_PARAMS
 
 PROMISES_04 = [
     unchanged_check("init_params", "leaves_layer_sizes", "the layer_sizes list is left as it was",
-                    lambda: [_init_case([5, 8, 6, 3], 118, "three layers")], names=("layer_sizes", "rng")),
+                    lambda: [_init_case([5, 8, 6, 3], 118, "three layers")], names=("layer_sizes", "rng"),
+                    fix="read layer_sizes by index or with zip(layer_sizes[:-1], layer_sizes[1:]); "
+                        "`pop()` or `reverse()` change the caller's list"),
 ]
 
 CHECKS = CHECKS + PROMISES_04

@@ -659,7 +659,9 @@ def _val_entries_verdict(obs, expected, case):
 
 PROMISES_06 = [
     unchanged_check("train", "leaves_arguments", "X, labels and the layer_sizes list are left as they were",
-                    _train_writable, names=("X", "labels", "layer_sizes")),
+                    _train_writable, names=("X", "labels", "layer_sizes"),
+                    fix="normalise or shuffle into new arrays (`X = (X - mean) / std`, `X[order]`); `-=`, "
+                        "`rng.shuffle(X)` or `layer_sizes.pop()` change the caller's data"),
     probe_check("train", "every_val_accuracy_entry",
                 "every entry of history['val_accuracy'] is the validation accuracy after its epoch",
                 lambda: [_train_case("3 epochs with validation data, lr=0.2", epochs=3, lr=0.2, val=True, seed=7)],
@@ -676,8 +678,16 @@ def _two_shuffles():
 
 
 def _two_steps():
-    return [_sgd_case("a [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 56),
-            _sgd_case("another [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 57)]
+    """Two sgd_step cases whose grads are writable too, so writing into them is seen, not refused."""
+
+    def writable_grads(case):
+        def build():
+            params, grads, lr = case.make()
+            return params, {k: g.copy() for k, g in grads.items()}, lr
+        return Case(case.name, build, case.kwargs, readonly=False)
+
+    return [writable_grads(_sgd_case("a [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 56)),
+            writable_grads(_sgd_case("another [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 57))]
 
 
 def _two_trainings():
