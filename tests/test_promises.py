@@ -180,3 +180,45 @@ def test_a_function_that_keeps_state_between_calls_is_caught(function):
     problem = failed["nothing_kept_between_calls"].problem
     assert problem.startswith(f"{function} gave another answer for the same input when other calls came between"), \
         problem
+
+
+# --- the same verdicts when the learner's code runs in the sandbox ---------------------------
+# Arguments a sandboxed function changes come back to the judge (wire.sync): array entries, a new
+# shape, dict entries replaced by arrays of another dtype, items popped from a list.
+
+SANDBOXED = {
+    "flatten": "def flatten(images):\n    images.shape = (len(images), -1)\n    return images\n",
+    "softmax": ("import numpy as np\n\ndef softmax(z):\n    z -= z.max(axis=-1, keepdims=True)\n"
+                "    e = np.exp(z)\n    return e / e.sum(axis=-1, keepdims=True)\n"),
+    "predict": ("import numpy as np\n\ndef predict(params, X):\n    for key in params:\n"
+                "        params[key] = params[key].astype(np.float32)\n"
+                "    return forward(params, X)[0].argmax(axis=1)\n"),
+    "init_params": ("import numpy as np\n\ndef init_params(layer_sizes, rng):\n    params = {}\n    k = 0\n"
+                    "    while len(layer_sizes) > 1:\n        k += 1\n        fan_in = layer_sizes.pop(0)\n"
+                    "        params[f'W{k}'] = he_init(fan_in, layer_sizes[0], rng)\n"
+                    "        params[f'b{k}'] = np.zeros(layer_sizes[0])\n    return params\n"),
+    "iterate_minibatches": ("def iterate_minibatches(X, labels, batch_size, rng, shuffle=True):\n"
+                            "    if shuffle:\n        order = rng.permutation(len(X))\n"
+                            "        X[:] = X[order]\n        labels[:] = labels[order]\n"
+                            "    for start in range(0, len(X), batch_size):\n"
+                            "        yield X[start:start + batch_size], labels[start:start + batch_size]\n"),
+    "relu": ("import numpy as np\n\nCALLS = [0]\n\ndef relu(z):\n    CALLS[0] += 1\n"
+             "    return np.maximum(z, 0) * (1 + 0 * CALLS[0]) + 1e-3 * CALLS[0] * (z > 0)\n"),
+}
+PROMISE_CHECKS = {"leaves_arguments", "leaves_layer_sizes", "nothing_kept_between_calls"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("function", list(SANDBOXED))
+def test_promise_verdicts_are_the_same_in_the_sandbox(function):
+    from autograder.judge import judge_submission
+    from autograder.reference_file import reference_source
+
+    ns = dict(REFERENCE)
+    exec(compile(SANDBOXED[function], f"<{function}>", "exec"), ns)
+    local = {r.check: (r.passed, r.problem) for r in judge(ns, [function]) if r.check in PROMISE_CHECKS}
+    source = reference_source() + "\n\n" + SANDBOXED[function]
+    verdicts = judge_submission([{"label": "v.py", "filename": "<v.py>", "source": source}], [function])
+    sandboxed = {r.check: (r.passed, r.problem) for r in verdicts.results if r.check in PROMISE_CHECKS}
+    assert sandboxed == local
+    assert not all(passed for passed, _ in local.values()), f"the broken {function} kept every promise"
