@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from autograder.checks.base import REFERENCE, Case, Odd, Shown, call, probe_check, snapshot, unchanged_check
+from autograder.checks.base import PROMISE_POINTS
 from autograder.compare import Mismatch, Raised, describe, expect_dict_of_arrays, fmt, is_number
 from autograder.checks.promises import batches, leaves_arguments, nothing_kept
 
@@ -665,7 +666,7 @@ PROMISES_06 = [
     probe_check("train", "every_val_accuracy_entry",
                 "every entry of history['val_accuracy'] is the validation accuracy after its epoch",
                 lambda: [_train_case("3 epochs with validation data, lr=0.2", epochs=3, lr=0.2, val=True, seed=7)],
-                _val_entries_probe, _val_entries_verdict, hidden=True, points=0),
+                _val_entries_probe, _val_entries_verdict, hidden=True, points=PROMISE_POINTS),
 ]
 
 CHECKS = CHECKS + PROMISES_06
@@ -710,6 +711,10 @@ PROMISES_06_MORE = [
                      may_change=("params",)),
     nothing_kept("sgd_step", _two_steps,
                  title="two networks, each stepped twice in turn from fresh params: the same result each time"),
+    probe_check("train", "loss_is_epoch_mean_with_validation",
+                "history['loss'] is the training loss (not the validation loss) when validation data is given",
+                lambda: [_train_case("lr=0, 2 epochs, with validation data", lr=0.0, epochs=2, val=True, seed=10)],
+                _mean_loss_probe, _mean_loss_verdict, hidden=True, points=PROMISE_POINTS),
     nothing_kept("train", _two_trainings,
                  title="two trainings, each run twice in turn from the same seed: the same params and history"),
 ]
