@@ -195,8 +195,14 @@ def _two_score_batches():
             Case.of("logits (6, 4), 2 rows right", *_scores_with(6, 4, 96, 2))]
 
 
+def _probs_to_clip():
+    """Probabilities below eps among them, so clipping in place shows."""
+    return _two_prob_batches() + [Case.of("a true-class probability of exactly 0",
+                                          np.array([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]]), np.array([0, 2]))]
+
+
 PROMISES_03 = [
-    leaves_arguments("cross_entropy", _two_prob_batches, ("probs", "labels"),
+    leaves_arguments("cross_entropy", _probs_to_clip, ("probs", "labels"),
                      "`np.clip(probs, eps, 1)` makes a new array; `out=probs` or `probs[probs < eps] = eps` "
                      "changes the caller's probabilities"),
     nothing_kept("cross_entropy", _two_prob_batches),
