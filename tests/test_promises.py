@@ -222,3 +222,19 @@ def test_promise_verdicts_are_the_same_in_the_sandbox(function):
     sandboxed = {r.check: (r.passed, r.problem) for r in verdicts.results if r.check in PROMISE_CHECKS}
     assert sandboxed == local
     assert not all(passed for passed, _ in local.values()), f"the broken {function} kept every promise"
+
+
+def _not_implemented(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_an_unwritten_function_earns_no_promise_points():
+    """A stub keeps every promise trivially; it must not earn their points (nor through a stub
+    forward: backward's promises are judged on the reference's cache then, as its other checks are)."""
+    from autograder.checks import FUNCTIONS, checks_for
+    from autograder.judge import judge_checks
+
+    every_stub = {**REFERENCE, **{f: _not_implemented for f in FUNCTIONS}}
+    promises = [c for f in FUNCTIONS for c in checks_for(f) if c.name in PROMISE_CHECKS | {"restores_x"}]
+    earned = [f"{r.function}.{r.check}" for r in judge_checks(every_stub, promises) if r.points]
+    assert not earned

@@ -344,11 +344,17 @@ def _own_forward(ns, params, X):
     return out
 
 
+def _forward_for_backward(ns, params, X):
+    """The learner's own (probs, cache), or the reference's when their forward is wrong here: as in
+    backward's other checks, a mistake in forward costs forward's points, and an unwritten backward
+    earns nothing."""
+    return _own_forward(ns, params, X) or REFERENCE["forward"](params, X)
+
+
 def _backward_arguments(ns, args, kwargs):
-    """(params, cache, labels) with the cache of the learner's own forward; None if it has none."""
+    """(params, cache, labels) with the cache of the learner's own forward (or the reference's)."""
     params, X, labels = args
-    out = _own_forward(ns, params, X)
-    return None if out is None else (params, out[1], labels)
+    return params, _forward_for_backward(ns, params, X)[1], labels
 
 
 def _forward_backward_interleaved(ns, cases):
@@ -356,14 +362,10 @@ def _forward_backward_interleaved(ns, cases):
     nets = [c.arguments()[0] for c in cases]
     alone = []
     for params, X, labels in nets:
-        out = _own_forward(ns, params, X)
-        if out is None:
-            return [], []  # no cache to give backward: the forward checks say why
+        out = _forward_for_backward(ns, params, X)
         alone.append(snapshot(call(ns, "backward", (params, out[1], labels))))
     nets = [c.arguments()[0] for c in cases]
-    outs = [_own_forward(ns, params, X) for params, X, _ in nets]
-    if any(out is None for out in outs):
-        return [], []
+    outs = [_forward_for_backward(ns, params, X) for params, X, _ in nets]
     interleaved = [snapshot(call(ns, "backward", (params, out[1], labels)))
                    for (params, _, labels), out in zip(nets, outs)]
     return alone, interleaved
