@@ -122,3 +122,13 @@ def one_hot_put_along_axis(labels, num_classes=10):
     out = np.zeros((labels.shape[0], num_classes))
     np.put_along_axis(out, labels.reshape(-1, 1).astype(np.intp), 1.0, axis=1)
     return out
+
+
+# --- issue 10, item 4: a promise broken (the caller's array changed) ---
+
+
+@bug("flatten", "sets_shape_in_place", "assigning images.shape = (N, -1) reshapes the caller's array too, so "
+     "their images are no longer (N, H, W): return images.reshape(len(images), -1), a new view")
+def flatten_sets_shape_in_place(images):
+    images.shape = (len(images), -1)
+    return images

@@ -246,3 +246,23 @@ def softmax_cross_entropy_grad_probabilities_only(logits, labels):
 def cross_entropy_einsum(probs, labels, eps=1e-12):
     picked = np.einsum("ij,ij->i", probs, one_hot(labels, probs.shape[1]))
     return -np.mean(np.log(np.clip(picked, eps, 1.0)))
+
+
+# --- issue 10, item 4: promises broken (the caller's arrays changed) ---
+
+
+@bug("cross_entropy", "clips_in_place", "np.clip(probs, eps, 1, out=probs) clips the caller's probabilities "
+     "too: clip into a new array, np.clip(probs, eps, 1)")
+def cross_entropy_clips_in_place(probs, labels, eps=1e-12):
+    np.clip(probs, eps, 1.0, out=probs)
+    return -np.mean(np.log(probs[np.arange(len(probs)), labels]))
+
+
+@bug("softmax_cross_entropy_grad", "shifts_logits_in_place", "logits -= logits.max(...) shifts the caller's "
+     "logits in place: shifted = logits - logits.max(axis=1, keepdims=True) makes a new array")
+def softmax_cross_entropy_grad_shifts_logits_in_place(logits, labels):
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    grad = e / e.sum(axis=1, keepdims=True)
+    grad[np.arange(len(labels)), labels] -= 1
+    return grad / len(labels)

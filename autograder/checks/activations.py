@@ -17,6 +17,7 @@ from autograder.checks.base import (
     reference_check,
 )
 from autograder.compare import Mismatch
+from autograder.checks.promises import leaves_arguments, nothing_kept
 
 
 def _rng(seed):
@@ -220,3 +221,32 @@ SOFTMAX = [
 
 CHECKS = RELU + RELU_DERIVATIVE + SIGMOID + SIGMOID_DERIVATIVE + SOFTMAX
 
+# --- issue 10, item 4: no argument changed; nothing kept between calls ---
+
+
+def _two_batches():
+    return [Case.of("a (4, 5) batch", _rng(24).standard_normal((4, 5))),
+            Case.of("another (4, 5) batch", _rng(25).standard_normal((4, 5)))]
+
+
+PROMISES_02 = [
+    leaves_arguments("relu", _two_batches, ("z",),
+                     "`np.maximum(z, 0)` makes a new array; `z[z < 0] = 0` or `out=z` writes into the caller's z"),
+    nothing_kept("relu", _two_batches),
+    leaves_arguments("relu_derivative", _two_batches, ("z",),
+                     "`(z > 0).astype(float)` makes a new array; assigning into z changes the caller's values"),
+    nothing_kept("relu_derivative", _two_batches),
+    leaves_arguments("sigmoid", _two_batches, ("z",),
+                     "`1 / (1 + np.exp(-z))` makes new arrays; `z *= -1` or `np.exp(z, out=z)` changes the "
+                     "caller's z"),
+    nothing_kept("sigmoid", _two_batches),
+    leaves_arguments("sigmoid_derivative", _two_batches, ("z",),
+                     "compute `s = sigmoid(z)` and return `s * (1 - s)`, new arrays both; never write into z"),
+    nothing_kept("sigmoid_derivative", _two_batches),
+    leaves_arguments("softmax", _two_batches, ("z",),
+                     "work on a copy: `z - z.max(axis=-1, keepdims=True)` makes a new array, `z -= ...` shifts "
+                     "the caller's logits"),
+    nothing_kept("softmax", _two_batches),
+]
+
+CHECKS = CHECKS + PROMISES_02

@@ -20,6 +20,7 @@ from autograder.checks.base import (
     unchanged_check,
 )
 from autograder.compare import Mismatch, Raised, describe, expect_array, expect_dict_of_arrays
+from autograder.checks.promises import nothing_kept
 
 # ---------------------------------------------------------------------------------------------
 # consistent networks (`network` builds them)
@@ -343,11 +344,17 @@ def _own_forward(ns, params, X):
     return out
 
 
+def _forward_for_backward(ns, params, X):
+    """The learner's own (probs, cache), or the reference's when their forward is wrong here: as in
+    backward's other checks, a mistake in forward costs forward's points, and an unwritten backward
+    earns nothing."""
+    return _own_forward(ns, params, X) or REFERENCE["forward"](params, X)
+
+
 def _backward_arguments(ns, args, kwargs):
-    """(params, cache, labels) with the cache of the learner's own forward; None if it has none."""
+    """(params, cache, labels) with the cache of the learner's own forward (or the reference's)."""
     params, X, labels = args
-    out = _own_forward(ns, params, X)
-    return None if out is None else (params, out[1], labels)
+    return params, _forward_for_backward(ns, params, X)[1], labels
 
 
 def _forward_backward_interleaved(ns, cases):
@@ -355,14 +362,10 @@ def _forward_backward_interleaved(ns, cases):
     nets = [c.arguments()[0] for c in cases]
     alone = []
     for params, X, labels in nets:
-        out = _own_forward(ns, params, X)
-        if out is None:
-            return [], []  # no cache to give backward: the forward checks say why
+        out = _forward_for_backward(ns, params, X)
         alone.append(snapshot(call(ns, "backward", (params, out[1], labels))))
     nets = [c.arguments()[0] for c in cases]
-    outs = [_own_forward(ns, params, X) for params, X, _ in nets]
-    if any(out is None for out in outs):
-        return [], []
+    outs = [_forward_for_backward(ns, params, X) for params, X, _ in nets]
     interleaved = [snapshot(call(ns, "backward", (params, out[1], labels)))
                    for (params, _, labels), out in zip(nets, outs)]
     return alone, interleaved
@@ -370,9 +373,13 @@ def _forward_backward_interleaved(ns, cases):
 
 PROMISES_05 = [
     unchanged_check("forward", "leaves_arguments", "params (every entry) and X are left exactly as they were",
-                    _promise_nets, arguments=_forward_arguments, names=("params", "X")),
+                    _promise_nets, arguments=_forward_arguments, names=("params", "X"),
+                    fix="read params and X, never assign into them: `Z = A @ W + b` makes new arrays, while "
+                        "`+=`, `out=` or `params[key] = ...` change the caller's network"),
     unchanged_check("backward", "leaves_arguments", "params, the cache and labels are left exactly as they were",
                     _promise_nets, arguments=_backward_arguments, names=("params", "cache", "labels"),
+                    fix="compute each gradient into a new array (`dZ = dA * (Z > 0)`, not `dA[Z <= 0] = 0` on "
+                        "an array the cache holds); forward's cache must stay as forward left it",
                     uses=("forward",)),
     stateless_check("backward", "nothing_kept_between_calls",
                     "two networks' forwards, then their backwards: each gets its own gradients",
@@ -380,3 +387,25 @@ PROMISES_05 = [
 ]
 
 CHECKS = CHECKS + PROMISES_05
+
+# --- nothing kept between calls: forward and numerical_gradient too ---
+
+
+def _same_shape_nets():
+    return [_writable_net("one hidden layer", (4, 5, 3), 6, 93),
+            _writable_net("another of the same shape", (4, 5, 3), 6, 94)]
+
+
+def _two_cubes():
+    return [_fx_case("f = sum(x ** 3), x of shape (3, 2)", _cubes((3, 2), 56)),
+            _fx_case("the same f on another x of shape (3, 2)", _cubes((3, 2), 57))]
+
+
+PROMISES_05_STATELESS = [
+    nothing_kept("forward", _same_shape_nets, observe=_forward_probe,
+                 title="two networks of one shape, each run twice in turn: the same probs each time"),
+    nothing_kept("numerical_gradient", _two_cubes, observe=_numgrad_probe,
+                 title="two points x, each differentiated twice in turn: the same gradient each time"),
+]
+
+CHECKS = CHECKS + PROMISES_05_STATELESS

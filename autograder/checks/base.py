@@ -529,19 +529,26 @@ def _same_global_state(s, t) -> bool:
     return s[0] == t[0] and np.array_equal(s[1], t[1]) and tuple(s[2:]) == tuple(t[2:])
 
 
-# The promises every function of the learner API makes (issue 10, item 4). These checks are worth
-# 0 points for now: giving them points changes every notebook's points metadata (source/ and
-# release/), a separate step.
+# The promises every function of the learner API makes (issue 10, item 4): real requirements,
+# worth points like any other check (PROMISE_POINTS each; the notebooks' test cells add them up).
+PROMISE_POINTS = 0.5
+_LEAVE_IT = ("a function must leave what it is given as it was: the caller still uses it "
+             "(build new arrays and dicts, or work on a copy)")
 
 
 def unchanged_check(function: str, name: str, title: str, cases: Callable[[], list[Case]], *,
                     arguments: Callable[[Namespace, tuple, dict], tuple | None] | None = None,
                     names: tuple[str, ...] = (), hidden: bool = False, uses: tuple[str, ...] = (),
-                    points: float = 0.0) -> Check:
+                    points: float = PROMISE_POINTS, fix: str = "", consume: Callable[[Any], Any] | None = None,
+                    may_change: tuple[str, ...] = ()) -> Check:
     """No argument is changed: arrays, lists, dicts and their nested entries (a dict entry replaced
     counts, not only an array written into). Writable arguments, a deep snapshot before the call,
     compared after. `arguments(ns, args, kwargs)` may build the real arguments (backward's cache
-    from forward); None skips the case (it cannot be built: another check says why)."""
+    from forward); None skips the case (it cannot be built: another check says why). `consume(got)`
+    runs what the call returned (a generator's batches) before comparing, since a generator's code
+    only runs then. `may_change` names arguments the API updates in place (sgd_step's params): only
+    their structure is compared (the same keys, each entry's shape and dtype), other checks judge
+    their values. `fix` says how to keep the promise, in this function's words."""
 
     def probe(other: Namespace, case: Case):
         args, kwargs = case.arguments()
@@ -553,26 +560,28 @@ def unchanged_check(function: str, name: str, title: str, cases: Callable[[], li
         got = call(other, function, args, kwargs)
         if isinstance(got, Raised):
             return got
+        if consume is not None:
+            got = consume(got)
+            if isinstance(got, Raised):
+                return got
         found = []
         for i, (b, a) in enumerate(zip(before[0], args)):
-            found += _changes(b, a, names[i] if i < len(names) else f"argument {i + 1}")
+            found += _argument_changes(b, a, names[i] if i < len(names) else f"argument {i + 1}", may_change)
         for k, b in before[1].items():
-            found += _changes(b, kwargs[k], k)
+            found += _argument_changes(b, kwargs[k], k, may_change)
         return tuple(found)
 
     def verdict(observed, expected, case):
         if observed:
-            raise Mismatch(f"{function} changed its argument{'s' if len(observed) > 1 else ''}: {observed[0]}",
-                           list(observed[1:4]) + [
-                               "a function must leave what it is given as it was: the caller still uses it "
-                               "(build new arrays and dicts, or work on a copy)"])
+            raise Mismatch(f"{function} changed its argument {observed[0]}",
+                           list(observed[1:4]) + [fix or _LEAVE_IT])
 
     return probe_check(function, name, title, cases, probe, verdict, points=points, hidden=hidden, uses=uses)
 
 
 def stateless_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
                     calls: Callable[[Namespace, list[Case]], tuple[list, list]], *, hidden: bool = False,
-                    uses: tuple[str, ...] = (), points: float = 0.0) -> Check:
+                    uses: tuple[str, ...] = (), points: float = PROMISE_POINTS) -> Check:
     """The result depends on the arguments and nothing else: `calls(ns, cases)` returns (alone,
     interleaved), each input's result when it is the only call and the same inputs' results when
     other calls come between (no global, no default-argument memory, no cache kept between forward
@@ -588,13 +597,17 @@ def stateless_check(function: str, name: str, title: str, cases: Callable[[], li
         for got in list(alone) + list(interleaved):
             if isinstance(got, Raised):
                 return got
-        return tuple(same_output(a, b) for a, b in zip(alone, interleaved))
+        # the answers themselves are part of what a catalogued bug must reproduce, not only the verdicts
+        return tuple((same_output(a, b), b) for a, b in zip(alone, interleaved))
 
     def verdict(observed, expected, case):
-        if not all(observed):
-            i = observed.index(False)
-            raise Mismatch(f"{function} gave another answer for the same input when other calls came between "
-                           f"(input {i + 1} of {len(observed)})",
+        same = [kept for kept, _ in observed]
+        if not all(same):
+            i = same.index(False)
+            shown = cases()
+            which = f"\u00ab{shown[i].name}\u00bb" if i < len(shown) else f"input {i + 1} of {len(same)}"
+            raise Mismatch(f"{function} gave another answer for the same input when other calls came between: "
+                           f"{which}, the second time",
                            ["its result must depend on its arguments only: nothing may be kept between "
                             "calls (a global variable, a default argument like cache={}, an attribute set "
                             "on a function), and each call must use what it is given"])
@@ -610,30 +623,71 @@ def _deep_copy(value):
         return value
 
 
+def _argument_changes(before, after, name: str, may_change: tuple[str, ...]) -> list[str]:
+    if name in may_change:
+        return _structure_changes(before, after, name)
+    return _changes(before, after, name)
+
+
+def _structure_changes(before, after, where: str) -> list[str]:
+    """What differs in the structure of an argument the API updates in place: keys, shapes, dtypes."""
+    if not isinstance(before, dict):
+        return []
+    if not isinstance(after, dict):
+        return [f"`{where}`: it is no longer a dict"]
+    out = [f"`{where}`: its entry {k!r} was removed" for k in before if k not in after]
+    out += [f"`{where}`: an entry {k!r} was added" for k in after if k not in before]
+    for k in before:
+        b, a = before[k], after.get(k)
+        if k in after and isinstance(b, np.ndarray) and not (
+                isinstance(a, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype):
+            out.append(f"`{where}[{k!r}]`: it became {describe(a)} (it was {describe(b)})")
+    return out
+
+
 def _changes(before, after, where: str) -> list[str]:
-    """What differs between a snapshot and the object now, as 'params['b1'] was replaced by ...'."""
+    """What differs between a snapshot and the object now, each as '`params['b1']`: ...'."""
     if isinstance(before, dict):
         if not isinstance(after, dict):
-            return [f"{where} is no longer a dict"]
-        out = [f"{where}[{k!r}] was removed" for k in before if k not in after]
-        out += [f"{where}[{k!r}] was added" for k in after if k not in before]
+            return [f"`{where}`: it is no longer a dict"]
+        out = [f"`{where}`: its entry {k!r} was removed" for k in before if k not in after]
+        out += [f"`{where}`: an entry {k!r} was added" for k in after if k not in before]
         for k in before:
             if k in after:
                 out += _changes(before[k], after[k], f"{where}[{k!r}]")
         return out
     if isinstance(before, (list, tuple)):
         if not isinstance(after, type(before)) or len(after) != len(before):
-            return [f"{where} changed from {before!r} to {after!r}"]
+            return [f"`{where}`: it changed from {before!r} to {after!r}"]
         out = []
         for i, (b, a) in enumerate(zip(before, after)):
             out += _changes(b, a, f"{where}[{i}]")
         return out
     if isinstance(before, np.ndarray):
-        if not isinstance(after, np.ndarray) or after.shape != before.shape or after.dtype != before.dtype:
-            return [f"{where} was replaced by {describe(after)} (it was {describe(before)})"]
+        if not isinstance(after, np.ndarray) or after.dtype != before.dtype or after.size != before.size:
+            return [f"`{where}`: it was replaced by {describe(after)} (it was {describe(before)})"]
+        if after.shape != before.shape:
+            return [f"`{where}` in place: its shape changed from {before.shape} to {after.shape}"]
         if not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"):
-            return [f"{where} had {int(np.sum(before != after))} of its {before.size} entries overwritten"]
+            return [f"`{where}` in place: {_first_changed_entry(before, after)}"]
         return []
     if isinstance(before, (int, float, str)) and not isinstance(before, bool) and before != after:
-        return [f"{where} changed from {before!r} to {after!r}"]
+        return [f"`{where}`: it changed from {before!r} to {after!r}"]
     return []
+
+
+def _first_changed_entry(before: np.ndarray, after: np.ndarray) -> str:
+    """'entry [0, 2] was 1.5 and is now 0.0 (3 of 12 entries changed)'."""
+    changed = (before != after) & ~(np.isnan(before) & np.isnan(after)) if before.dtype.kind in "fc" \
+        else before != after
+    index = tuple(int(i) for i in np.argwhere(changed)[0])
+    count = int(changed.sum())
+    where = "[" + ", ".join(map(str, index)) + "]"
+    was, now = before[index], after[index]
+    return (f"entry {where} was {_number_text(was)} and is now {_number_text(now)} "
+            f"({count} of {before.size} {'entry' if before.size == 1 else 'entries'} changed)")
+
+
+def _number_text(value) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    return f"{value:.4g}" if isinstance(value, float) else repr(value)

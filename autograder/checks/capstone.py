@@ -32,6 +32,7 @@ from autograder.checks.base import (
     unchanged_check,
 )
 from autograder.compare import Mismatch, Raised, describe, describe_input, expect_array
+from autograder.checks.promises import leaves_arguments, nothing_kept
 
 # --- predict ---------------------------------------------------------------------------------
 
@@ -225,7 +226,43 @@ CHECKS = PREDICT + SAVE_PARAMS + LOAD_PARAMS
 PROMISES_07 = [
     unchanged_check("predict", "leaves_arguments", "params (every entry) and X are left exactly as they were",
                     lambda: [Case("one hidden layer, writable arrays", lambda: network((4, 5, 3), 6, 65)[:2],
-                                  readonly=False)], names=("params", "X")),
+                                  readonly=False)], names=("params", "X"),
+                    fix="predict reads params and X: `forward(params, X)[0].argmax(axis=1)` changes neither; "
+                        "converting entries of params (astype, reshape) must happen on copies"),
 ]
 
 CHECKS = CHECKS + PROMISES_07
+
+# --- no argument changed (save_params); nothing kept between calls ---
+
+
+def _two_predictions():
+    return [_predict_case("one hidden layer", (4, 5, 3), 6, 66), _predict_case("another of the same shape", (4, 5, 3),
+                                                                               6, 67)]
+
+
+def _two_files():
+    return [_file_case("one hidden layer", (4, 5, 3), 84, "model.npz"),
+            _file_case("another of the same shape", (4, 5, 3), 85, "model.npz")]
+
+
+def _in_scratch(ns, args, kwargs):
+    """(params, path): the file goes to a fresh folder the check can write in."""
+    params, filename = args
+    return params, os.path.join(scratch_folder(), filename)
+
+
+PROMISES_07_MORE = [
+    nothing_kept("predict", _two_predictions,
+                 title="two networks of one shape, each asked twice in turn: the same predictions each time"),
+    leaves_arguments("save_params", _two_files, ("params", "path"),
+                     "write what you are given, `np.savez(path, **params)`; converting or renaming entries of "
+                     "params itself changes the caller's network",
+                     title="params (every entry) is left exactly as it was", arguments=_in_scratch),
+    nothing_kept("save_params", _two_files, observe=_save_probe,
+                 title="two networks, each saved twice in turn: the same file each time"),
+    nothing_kept("load_params", _two_files, observe=_load_probe,
+                 title="two files, each loaded twice in turn: each gives its own params each time"),
+]
+
+CHECKS = CHECKS + PROMISES_07_MORE

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import Case, property_check, raises_check, reference_check
+from autograder.checks.promises import leaves_arguments, nothing_kept
 from autograder.compare import Mismatch, describe, expect_array
 
 
@@ -100,3 +101,31 @@ ONE_HOT = [
 ]
 
 CHECKS = FLATTEN + NORMALIZE + ONE_HOT
+
+# --- issue 10, item 4: no argument changed; nothing kept between calls ---
+
+
+def _two_batches():
+    return [Case.of("three images", _digits(3, 6)), Case.of("three other images", _digits(3, 7))]
+
+
+def _two_label_sets():
+    return [Case.of("labels [2, 0, 1, 1]", np.array([2, 0, 1, 1])),
+            Case.of("labels [1, 3, 0, 2]", np.array([1, 3, 0, 2]))]
+
+
+PROMISES_01 = [
+    leaves_arguments("flatten", _two_batches, ("images",),
+                     "`images.reshape(len(images), -1)` gives a new view; assigning to `images.shape` or calling "
+                     "`images.resize(...)` changes the caller's array"),
+    nothing_kept("flatten", _two_batches),
+    leaves_arguments("normalize", _two_batches, ("images",),
+                     "`images / 255.0` makes a new float array; `/=` or `out=images` writes into the caller's images"),
+    nothing_kept("normalize", _two_batches),
+    leaves_arguments("one_hot", _two_label_sets, ("labels",),
+                     "read the labels without assigning into them: fill a new np.zeros((len(labels), "
+                     "num_classes)) array instead"),
+    nothing_kept("one_hot", _two_label_sets),
+]
+
+CHECKS = CHECKS + PROMISES_01

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import Approx, Case, floating_array, property_check, rng_check, unchanged_check
+from autograder.checks.promises import nothing_kept
 from autograder.compare import Mismatch, describe, fmt
 
 SIGMAS = 5.0
@@ -213,7 +214,31 @@ CHECKS = HE_INIT + INIT_PARAMS
 
 PROMISES_04 = [
     unchanged_check("init_params", "leaves_layer_sizes", "the layer_sizes list is left as it was",
-                    lambda: [_init_case([5, 8, 6, 3], 118, "three layers")], names=("layer_sizes", "rng")),
+                    lambda: [_init_case([5, 8, 6, 3], 118, "three layers")], names=("layer_sizes", "rng"),
+                    fix="read layer_sizes by index or with zip(layer_sizes[:-1], layer_sizes[1:]); "
+                        "`pop()` or `reverse()` change the caller's list"),
 ]
 
 CHECKS = CHECKS + PROMISES_04
+
+# --- issue 10, item 4: nothing kept between calls (the same rng state gives the same weights) ---
+
+
+def _two_draws():
+    return [Case.of("(6, 4) from a generator seeded 7", 6, 4, np.random.default_rng(7)),
+            Case.of("(6, 4) from a generator seeded 8", 6, 4, np.random.default_rng(8))]
+
+
+def _two_networks():
+    return [Case.of("[5, 4, 3] from a generator seeded 7", [5, 4, 3], np.random.default_rng(7)),
+            Case.of("[5, 4, 3] from a generator seeded 8", [5, 4, 3], np.random.default_rng(8))]
+
+
+PROMISES_04_STATELESS = [
+    nothing_kept("he_init", _two_draws,
+                 title="generators seeded 7 and 8, each used twice in turn: the same weights for the same seed"),
+    nothing_kept("init_params", _two_networks,
+                 title="generators seeded 7 and 8, each used twice in turn: the same network for the same seed"),
+]
+
+CHECKS = CHECKS + PROMISES_04_STATELESS

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import REFERENCE, Case, loose_for_float32, reference_check
+from autograder.checks.promises import leaves_arguments, nothing_kept
 from autograder.compare import expect_number, tolerance
 
 
@@ -177,3 +178,42 @@ ACCURACY = [
 ]
 
 CHECKS = CROSS_ENTROPY + SOFTMAX_CROSS_ENTROPY_GRAD + ACCURACY
+
+# --- issue 10, item 4: no argument changed; nothing kept between calls ---
+
+
+def _two_prob_batches():
+    return [Case.of("3 samples, 4 classes", *_batch(3, 4, 71)), Case.of("3 other samples", *_batch(3, 4, 74))]
+
+
+def _two_logit_batches():
+    return [Case.of("3 samples, 4 classes", *_logits(3, 4, 81)), Case.of("3 other samples", *_logits(3, 4, 85))]
+
+
+def _two_score_batches():
+    return [Case.of("logits (6, 4), 4 rows right", *_scores_with(6, 4, 91, 4, top_row=True)),
+            Case.of("logits (6, 4), 2 rows right", *_scores_with(6, 4, 96, 2))]
+
+
+def _probs_to_clip():
+    """Probabilities below eps among them, so clipping in place shows."""
+    return _two_prob_batches() + [Case.of("a true-class probability of exactly 0",
+                                          np.array([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]]), np.array([0, 2]))]
+
+
+PROMISES_03 = [
+    leaves_arguments("cross_entropy", _probs_to_clip, ("probs", "labels"),
+                     "`np.clip(probs, eps, 1)` makes a new array; `out=probs` or `probs[probs < eps] = eps` "
+                     "changes the caller's probabilities"),
+    nothing_kept("cross_entropy", _two_prob_batches),
+    leaves_arguments("softmax_cross_entropy_grad", _two_logit_batches, ("logits", "labels"),
+                     "start from `grad = softmax(logits)` (a new array) and subtract 1 there, "
+                     "`grad[np.arange(N), labels] -= 1`; never subtract from logits itself"),
+    nothing_kept("softmax_cross_entropy_grad", _two_logit_batches),
+    leaves_arguments("accuracy", _two_score_batches, ("scores", "labels"),
+                     "`np.mean(scores.argmax(axis=1) == labels)` changes nothing; don't sort or overwrite scores "
+                     "or labels"),
+    nothing_kept("accuracy", _two_score_batches),
+]
+
+CHECKS = CHECKS + PROMISES_03

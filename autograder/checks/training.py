@@ -12,7 +12,9 @@ import itertools
 import numpy as np
 
 from autograder.checks.base import REFERENCE, Case, Odd, Shown, call, probe_check, snapshot, unchanged_check
+from autograder.checks.base import PROMISE_POINTS
 from autograder.compare import Mismatch, Raised, describe, expect_dict_of_arrays, fmt, is_number
+from autograder.checks.promises import batches, leaves_arguments, nothing_kept
 
 # ---------------------------------------------------------------------------------------------
 # NumPy's global random state: reset to a known seed before learner code runs (so a replayed bug
@@ -658,11 +660,63 @@ def _val_entries_verdict(obs, expected, case):
 
 PROMISES_06 = [
     unchanged_check("train", "leaves_arguments", "X, labels and the layer_sizes list are left as they were",
-                    _train_writable, names=("X", "labels", "layer_sizes")),
+                    _train_writable, names=("X", "labels", "layer_sizes"),
+                    fix="normalise or shuffle into new arrays (`X = (X - mean) / std`, `X[order]`); `-=`, "
+                        "`rng.shuffle(X)` or `layer_sizes.pop()` change the caller's data"),
     probe_check("train", "every_val_accuracy_entry",
                 "every entry of history['val_accuracy'] is the validation accuracy after its epoch",
                 lambda: [_train_case("3 epochs with validation data, lr=0.2", epochs=3, lr=0.2, val=True, seed=7)],
-                _val_entries_probe, _val_entries_verdict, hidden=True, points=0),
+                _val_entries_probe, _val_entries_verdict, hidden=True, points=PROMISE_POINTS),
 ]
 
 CHECKS = CHECKS + PROMISES_06
+
+# --- no argument changed (iterate_minibatches, sgd_step's grads); nothing kept between calls ---
+
+
+def _two_shuffles():
+    return [_mb_case(10, 4, True, seed=11), _mb_case(10, 4, True, seed=12)]
+
+
+def _two_steps():
+    """Two sgd_step cases whose grads are writable too, so writing into them is seen, not refused."""
+
+    def writable_grads(case):
+        def build():
+            params, grads, lr = case.make()
+            return params, {k: g.copy() for k, g in grads.items()}, lr
+        return Case(case.name, build, case.kwargs, readonly=False)
+
+    return [writable_grads(_sgd_case("a [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 56)),
+            writable_grads(_sgd_case("another [3, 4, 2] network, lr=0.1", (3, 4, 2), 0.1, 57))]
+
+
+def _two_trainings():
+    return [_train_case("2 epochs, batches of 16", epochs=2, seed=8),
+            _train_case("2 epochs from another seed", epochs=2, seed=9)]
+
+
+PROMISES_06_MORE = [
+    leaves_arguments("iterate_minibatches", _two_shuffles, ("X", "labels", "batch_size", "rng"),
+                     "index with a permutation, `X[order[start:start + batch_size]]`, which makes new arrays; "
+                     "`rng.shuffle(X)` or `X[:] = X[order]` reorders the caller's data",
+                     title="X and labels are left exactly as they were (after every batch was taken)",
+                     consume=batches),
+    nothing_kept("iterate_minibatches", _two_shuffles,
+                 title="generators seeded 11 and 12, each used twice in turn: the same batches for the same seed"),
+    leaves_arguments("sgd_step", _two_steps, ("params", "grads", "lr"),
+                     "update params only, entry by entry (`params[key] -= lr * grads[key]`); read grads, never "
+                     "write into them, and keep params' keys and shapes",
+                     title="grads is left as it was; params keeps its keys, shapes and dtypes",
+                     may_change=("params",)),
+    nothing_kept("sgd_step", _two_steps,
+                 title="two networks, each stepped twice in turn from fresh params: the same result each time"),
+    probe_check("train", "loss_is_epoch_mean_with_validation",
+                "history['loss'] is the training loss (not the validation loss) when validation data is given",
+                lambda: [_train_case("lr=0, 2 epochs, with validation data", lr=0.0, epochs=2, val=True, seed=10)],
+                _mean_loss_probe, _mean_loss_verdict, hidden=True, points=PROMISE_POINTS),
+    nothing_kept("train", _two_trainings,
+                 title="two trainings, each run twice in turn from the same seed: the same params and history"),
+]
+
+CHECKS = CHECKS + PROMISES_06_MORE

@@ -39,6 +39,7 @@ SHIPPED = [
     "progress.py", "kaggle.py", "capstone.py", "model_file.py", "pytest_plugin.py", "suite/__init__.py",
     "suite/test_checks.py", "sandbox/__init__.py", "sandbox/wire.py", "sandbox/frameworks.py", "sandbox/worker.py",
     "sandbox/remote.py", "sandbox/launch.py", "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
+    "checks/promises.py",  # the promise checks' builders: no reference, no hidden case
 ]
 # ... the check modules (one per assignment of the table, autograder/assignments.py) with their
 # hidden checks cut out ...

@@ -434,8 +434,10 @@ def sync(mine, theirs, *, even_read_only: bool = False) -> None:
             pass
         return
     if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-        same_kind = mine.shape == theirs.shape and mine.dtype == theirs.dtype
-        if same_kind and not np.array_equal(mine, theirs, equal_nan=True):
+        if mine.shape != theirs.shape and mine.size == theirs.size and mine.dtype == theirs.dtype:
+            _reshape(mine, theirs.shape)  # `images.shape = ...` changed the caller's array too
+        same_layout = mine.shape == theirs.shape and mine.dtype == theirs.dtype
+        if same_layout and not np.array_equal(mine, theirs, equal_nan=True):
             _overwrite(mine, theirs, even_read_only)
         return
     if isinstance(mine, dict) and isinstance(theirs, dict):
@@ -443,10 +445,14 @@ def sync(mine, theirs, *, even_read_only: bool = False) -> None:
             del mine[key]
         for key, value in theirs.items():
             old = mine.get(key)
-            if isinstance(old, (np.ndarray, dict, list, np.random.Generator)) and type(old) is type(value):
+            if isinstance(old, (np.ndarray, dict, list, np.random.Generator)) and type(old) is type(value) \
+                    and _same_layout(old, value):
                 sync(old, value, even_read_only=even_read_only)
             elif not (key in mine and old is value):
-                mine[key] = value
+                mine[key] = value  # an entry replaced, by an array of another shape or dtype too
+        return
+    if isinstance(mine, list) and isinstance(theirs, (list, tuple)) and len(mine) != len(theirs):
+        mine[:] = theirs  # items appended or popped
         return
     if isinstance(mine, (list, tuple)) and isinstance(theirs, (list, tuple)) and len(mine) == len(theirs):
         for i, (a, b) in enumerate(zip(mine, theirs)):
@@ -454,6 +460,18 @@ def sync(mine, theirs, *, even_read_only: bool = False) -> None:
                 sync(a, b, even_read_only=even_read_only)
             elif isinstance(mine, list) and a is not b:
                 mine[i] = b
+
+
+def _same_layout(old, new) -> bool:
+    """Whether `new` can be written into `old` (arrays: the same shape and dtype)."""
+    return not isinstance(old, np.ndarray) or (old.shape == new.shape and old.dtype == new.dtype)
+
+
+def _reshape(mine: np.ndarray, shape) -> None:
+    try:
+        mine.shape = shape
+    except (AttributeError, ValueError):  # a view that cannot take that shape in place: left as it was
+        pass
 
 
 def _overwrite(mine: np.ndarray, theirs: np.ndarray, even_read_only: bool) -> None:
