@@ -135,7 +135,7 @@ def train_torch(torch, X, labels, config, threads):
     model.train()
     for order in orders:
         t0 = time.perf_counter()
-        timings = {}
+        timings, t_trial = {}, t0
         for batch, start in enumerate(range(0, len(X), B)):
             if batch % trial == 0 and batch <= trial * len(candidates):
                 now = time.perf_counter()
@@ -280,7 +280,7 @@ def main(argv=None):
             # W1, b1 at the end, torch keeps it in the data (prepared before its timer starts).
             X_std, X_test_std = standardise(X), standardise(X_test)
         (model, seconds, torch_threads, torch_steps), torch_busy = others_cpu(
-            lambda: train_torch(torch, X_std, train_labels, CONFIG, threads))
+            lambda X_std=X_std: train_torch(torch, X_std, train_labels, CONFIG, threads))
         torch_s = min(torch_s, seconds)
         fastest_torch_steps = np.fmin(fastest_torch_steps, torch_steps)
         with torch.no_grad():
