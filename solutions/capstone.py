@@ -157,6 +157,15 @@ def lr_at(step, total_steps, config=None):
     return config.lr * (1.0 - step / total_steps)
 
 
+def _views(buffer, shapes):
+    """{key: buffer's next shapes[key].size numbers as that shape}: named views into one flat buffer."""
+    views, offset = {}, 0
+    for key, value in shapes.items():
+        views[key] = buffer[offset:offset + value.size].reshape(value.shape)
+        offset += value.size
+    return views
+
+
 class BlasThreads:
     """The number of threads the BLAS (OpenBLAS under NumPy) may use, set and measured by the trainer.
 
@@ -240,8 +249,8 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
       ``out=`` and in-place operators, so a step allocates (almost) nothing;
     - the batch is gathered with ``np.take(..., out=)`` into the same array every step, from uint8
       pixels when X is given as pixels (a quarter of the bytes to fetch from all over memory);
-    - parameters, gradients and velocities each live in ONE flat buffer (``params["W1"]`` is a view
-      into it), so the optimiser is 5 whole-buffer NumPy calls per step, not 5 per parameter;
+    - parameters, gradients and the previous parameters each live in ONE flat buffer (``params["W1"]``
+      is a view into it), so the optimiser is 4 whole-buffer NumPy calls per step, not 4 per parameter;
     - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (m x 10), not the
       200,000 gradients;
     - the loss of each sample is kept, not computed: one log over the whole epoch at its end;
@@ -262,19 +271,13 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     rng = np.random.default_rng(config.seed)
     init = init_params([d, H, C], rng)
 
-    # One flat float32 buffer for all parameters, one for their gradients, one for the steps
-    # (lr times the velocity, see the update); params["W1"] etc. are reshaped views into the
-    # first two, so writing a view writes the buffer and one call updates every parameter.
-    flat = np.empty(sum(v.size for v in init.values()), np.float32)
-    grad_flat, step_flat = np.empty_like(flat), np.zeros_like(flat)  # step_flat: lr * velocity
-    params, grads, offset = {}, {}, 0
-    for key, value in init.items():
-        view = slice(offset, offset + value.size)
-        params[key] = flat[view].reshape(value.shape)
-        params[key][...] = value
-        grads[key] = grad_flat[view].reshape(value.shape)
-        offset += value.size
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    # One flat float32 buffer for all parameters and one for their gradients; params["W1"] etc. are
+    # reshaped views into them, so writing a view writes the buffer and one call updates every
+    # parameter. The optimiser keeps the previous parameters too, in a second buffer of the same
+    # layout (see the update); the two buffers swap roles every step, and so do their views.
+    flat = np.concatenate([value.astype(np.float32).ravel() for value in init.values()])
+    flat_prev, grad_flat = flat.copy(), np.empty_like(flat)   # p_prev = p: no velocity at the start
+    params, params_prev, grads = (_views(buffer, init) for buffer in (flat, flat_prev, grad_flat))
     gW1, gb1, gW2, gb2 = grads["W1"], grads["b1"], grads["W2"], grads["b2"]
 
     # The batch's arrays, allocated for a full batch; the last, smaller batch uses their first rows
@@ -290,7 +293,6 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     row_full = np.empty(B, np.float32)          # a per-sample max or sum (softmax)
     ones_full = np.ones(B, np.float32)          # column sums as products: ones @ dZ1 (BLAS) beats np.sum
     rows_full = np.arange(B)
-    b2_col = b2[:, None]                        # b2 as a column, added to every column of L
     p_true = np.empty(n, np.float32)            # each sample's probability of its label, this epoch
 
     f32 = np.float32
@@ -312,6 +314,7 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
             blas.start_epoch(trial)
             for batch, start in enumerate(range(0, n, B)):
                 blas.before_batch(batch)  # 1 or all BLAS threads: the first steps measure which is faster
+                W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
                 t_step = time.perf_counter()
                 idx = order[start:start + B]
                 m = len(idx)
@@ -336,7 +339,7 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                 np.greater(A1, 0, out=mask)
                 A1 *= mask
                 np.matmul(W2.T, A1.T, out=L)           # (A1 W2)^T: BLAS takes transposed operands as they are
-                L += b2_col
+                L += b2[:, None]                       # b2 as a column: added to every column
                 np.max(L, axis=0, out=row)
                 L -= row
                 np.exp(L, out=L)
@@ -355,15 +358,19 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                 dZ1 *= mask                            # relu'(Z1)
                 np.matmul(xb.T, dZ1, out=gW1)
                 np.matmul(ones, dZ1, out=gb1)
-                # SGD with momentum and weight decay, as torch.optim.SGD: v = mu v + (g + wd p); p -= lr v.
-                # What is stored is the step itself, s = lr v, and the gradients are lr g already:
-                # s_new = (mu lr / lr_prev) s + lr g + (lr wd) p; p -= s_new. Five passes over the
-                # buffers per step where the textbook form needs six (and one buffer less).
-                step_flat *= mu * (lr / lr_prev) if lr_prev else f32(0)  # (lr = 0: no step at all)
-                step_flat += grad_flat
-                np.multiply(flat, lr * wd, out=grad_flat)  # the gradients are used: reuse their buffer
-                step_flat += grad_flat
-                flat -= step_flat
+                # SGD with momentum and weight decay, torch.optim.SGD's v = mu v + (g + wd p); p -= lr v,
+                # written with the last two parameter vectors instead of v (Polyak's heavy ball): the
+                # step lr v is p_prev - p, so with c = mu lr / lr_prev and the gradients lr g already,
+                #     p_new = p - (c (p_prev - p) + lr g + lr wd p) = (1 + c - lr wd) p - (c p_prev + lr g).
+                # Written over p_prev's buffer, which then becomes the current one: four passes over
+                # all the parameters, where the velocity form needs five and the textbook form six.
+                c = mu * (lr / lr_prev) if lr_prev else f32(0)   # (lr = 0: no step at all)
+                flat_prev *= c
+                flat_prev += grad_flat
+                np.multiply(flat, f32(1) + c - lr * wd, out=grad_flat)  # the gradients are used: reuse
+                np.subtract(grad_flat, flat_prev, out=flat_prev)        # their buffer
+                flat, flat_prev = flat_prev, flat
+                params, params_prev = params_prev, params
                 lr_prev = lr
                 history["step_seconds"][step] = time.perf_counter() - t_step
                 step += 1
