@@ -304,7 +304,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     mu, wd = f32(config.momentum), f32(config.weight_decay)
     batches = -(-n // B)
     total = batches * config.epochs
-    trial = max(1, min(20, batches // 8))       # steps timed per candidate thread count
+    # steps timed per candidate thread count, every epoch: enough to tell 1 thread from 2 (they
+    # differ by ~2x either way), few enough that the slower one costs little (~1% of an epoch)
+    trial = max(1, min(8, batches // 8))
     blas = BlasThreads(threads)
     history = {"loss": [], "test_accuracy": [], "threads": [], "seconds": 0.0,
                "step_seconds": np.zeros(total)}  # each step's duration: a benchmark's raw data
