@@ -249,9 +249,16 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
       ``out=`` and in-place operators, so a step allocates (almost) nothing;
     - the batch is gathered with ``np.take(..., out=)`` into the same array every step, from uint8
       pixels when X is given as pixels (a quarter of the bytes to fetch from all over memory);
+      step by step, not a whole epoch at once: an epoch's gather writes 47 MB that the steps then
+      read back from memory, where 128 rows gathered just before use stay in the cache;
+    - as few passes over memory as the maths allows: ReLU is a product with its 0/1 mask, which
+      the backward pass needs anyway; column sums (the bias gradients) are products with a ones
+      vector, which the BLAS does faster than ``np.sum``; the logits are stored transposed, so the
+      softmax's per-sample max and sum run down 10 long rows, not along m rows of 10;
     - parameters, gradients and the previous parameters each live in ONE flat buffer (``params["W1"]``
-      is a view into it), so the optimiser is 4 whole-buffer NumPy calls per step, not 4 per parameter;
-    - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (m x 10), not the
+      is a view into it), so the optimiser is 4 whole-buffer NumPy calls per step, not 4 per parameter
+      (momentum in heavy-ball form, see the update: one pass fewer than with a velocity);
+    - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (10 x m), not the
       200,000 gradients;
     - the loss of each sample is kept, not computed: one log over the whole epoch at its end;
     - no gradient with respect to the input (nothing would use it): two large products per step
@@ -261,11 +268,11 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     config = CONFIG if config is None else config
     # uint8 pixels are gathered as they are (4x fewer bytes per batch than float32) and
     # standardised on the way into the float32 batch; anything else becomes float32 once.
-    # Either way X is copied once into an array NumPy allocates itself: on Linux NumPy backs large
-    # arrays with 2 MiB pages, and a batch is 128 rows from all over X: with 4 KiB pages that is a
+    # The pixels are copied once (47 MB) into an array NumPy allocates itself: on Linux NumPy backs
+    # large arrays with 2 MiB pages, and a batch is 128 rows from all over X, with 4 KiB pages a
     # page-table walk per row (the gather takes ~15% longer from MNIST as loaded).
     pixels = X.dtype == np.uint8 if isinstance(X, np.ndarray) else False
-    X = np.array(X, dtype=np.uint8 if pixels else np.float32, order="C")
+    X = np.array(X, order="C") if pixels else np.ascontiguousarray(X, dtype=np.float32)
     labels = np.asarray(labels).astype(np.intp)
     n, d = X.shape
     if labels.shape != (n,):
