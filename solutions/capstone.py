@@ -84,7 +84,8 @@ class CapstoneConfig:
     slices of it of ``batch_size`` rows, the last one smaller.
     Optimiser: SGD with momentum and weight decay exactly as torch.optim.SGD(lr, momentum=m,
     weight_decay=wd, dampening=0, nesterov=False) on every parameter: g = grad + wd * p;
-    v = m * v + g (v starts at 0); p -= lr * v.
+    v = m * v + g (v starts at 0); p -= lr * v. (train_capstone computes the same update without v,
+    from the last two parameter vectors: the same numbers up to float32 rounding.)
     Schedule: lr_at(step) = lr * (1 - step / total_steps), step 0-based over all batches of all epochs
     (a linear decay to 0 that lets the last epochs settle into a minimum).
     """
