@@ -129,7 +129,7 @@ def train_torch(torch, X, labels, config, threads):
     B = config.batch_size
     batches = -(-len(X) // B)
     total = batches * config.epochs
-    trial = max(1, min(20, batches // 8))  # as in train_capstone
+    trial = max(1, min(8, batches // 8))  # as in train_capstone
     candidates = [1, threads] if threads > 1 else [1]
     step, seconds, used, step_seconds = 0, 0.0, [], np.zeros(total)
     model.train()

@@ -84,7 +84,8 @@ class CapstoneConfig:
     slices of it of ``batch_size`` rows, the last one smaller.
     Optimiser: SGD with momentum and weight decay exactly as torch.optim.SGD(lr, momentum=m,
     weight_decay=wd, dampening=0, nesterov=False) on every parameter: g = grad + wd * p;
-    v = m * v + g (v starts at 0); p -= lr * v.
+    v = m * v + g (v starts at 0); p -= lr * v. (train_capstone computes the same update without v,
+    from the last two parameter vectors: the same numbers up to float32 rounding.)
     Schedule: lr_at(step) = lr * (1 - step / total_steps), step 0-based over all batches of all epochs
     (a linear decay to 0 that lets the last epochs settle into a minimum).
     """
@@ -155,6 +156,15 @@ def lr_at(step, total_steps, config=None):
     """The learning rate for 0-based batch ``step`` of ``total_steps``: linear decay from lr to 0."""
     config = CONFIG if config is None else config
     return config.lr * (1.0 - step / total_steps)
+
+
+def _views(buffer, shapes):
+    """{key: buffer's next shapes[key].size numbers as that shape}: named views into one flat buffer."""
+    views, offset = {}, 0
+    for key, value in shapes.items():
+        views[key] = buffer[offset:offset + value.size].reshape(value.shape)
+        offset += value.size
+    return views
 
 
 class BlasThreads:
@@ -240,9 +250,16 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
       ``out=`` and in-place operators, so a step allocates (almost) nothing;
     - the batch is gathered with ``np.take(..., out=)`` into the same array every step, from uint8
       pixels when X is given as pixels (a quarter of the bytes to fetch from all over memory);
-    - parameters, gradients and velocities each live in ONE flat buffer (``params["W1"]`` is a view
-      into it), so the optimiser is 5 whole-buffer NumPy calls per step, not 5 per parameter;
-    - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (m x 10), not the
+      step by step, not a whole epoch at once: an epoch's gather writes 47 MB that the steps then
+      read back from memory, where 128 rows gathered just before use stay in the cache;
+    - as few passes over memory as the maths allows: ReLU is a product with its 0/1 mask, which
+      the backward pass needs anyway; column sums (the bias gradients) are products with a ones
+      vector, which the BLAS does faster than ``np.sum``; the logits are stored transposed, so the
+      softmax's per-sample max and sum run down 10 long rows, not along m rows of 10;
+    - parameters, gradients and the previous parameters each live in ONE flat buffer (``params["W1"]``
+      is a view into it), so the optimiser is 4 whole-buffer NumPy calls per step, not 4 per parameter
+      (momentum in heavy-ball form, see the update: one pass fewer than with a velocity);
+    - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (10 x m), not the
       200,000 gradients;
     - the loss of each sample is kept, not computed: one log over the whole epoch at its end;
     - no gradient with respect to the input (nothing would use it): two large products per step
@@ -252,8 +269,11 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     config = CONFIG if config is None else config
     # uint8 pixels are gathered as they are (4x fewer bytes per batch than float32) and
     # standardised on the way into the float32 batch; anything else becomes float32 once.
+    # The pixels are copied once (47 MB) into an array NumPy allocates itself: on Linux NumPy backs
+    # large arrays with 2 MiB pages, and a batch is 128 rows from all over X, with 4 KiB pages a
+    # page-table walk per row (the gather takes ~15% longer from MNIST as loaded).
     pixels = X.dtype == np.uint8 if isinstance(X, np.ndarray) else False
-    X = np.ascontiguousarray(X, dtype=np.uint8 if pixels else np.float32)
+    X = np.array(X, order="C") if pixels else np.ascontiguousarray(X, dtype=np.float32)
     labels = np.asarray(labels).astype(np.intp)
     n, d = X.shape
     if labels.shape != (n,):
@@ -262,29 +282,27 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     rng = np.random.default_rng(config.seed)
     init = init_params([d, H, C], rng)
 
-    # One flat float32 buffer for all parameters, one for their gradients, one for the steps
-    # (lr times the velocity, see the update); params["W1"] etc. are reshaped views into the
-    # first two, so writing a view writes the buffer and one call updates every parameter.
-    flat = np.empty(sum(v.size for v in init.values()), np.float32)
-    grad_flat, step_flat = np.empty_like(flat), np.zeros_like(flat)  # step_flat: lr * velocity
-    params, grads, offset = {}, {}, 0
-    for key, value in init.items():
-        view = slice(offset, offset + value.size)
-        params[key] = flat[view].reshape(value.shape)
-        params[key][...] = value
-        grads[key] = grad_flat[view].reshape(value.shape)
-        offset += value.size
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    # One flat float32 buffer for all parameters and one for their gradients; params["W1"] etc. are
+    # reshaped views into them, so writing a view writes the buffer and one call updates every
+    # parameter. The optimiser keeps the previous parameters too, in a second buffer of the same
+    # layout (see the update); the two buffers swap roles every step, and so do their views.
+    flat = np.concatenate([value.astype(np.float32).ravel() for value in init.values()])
+    flat_prev, grad_flat = flat.copy(), np.empty_like(flat)   # p_prev = p: no velocity at the start
+    params, params_prev, grads = (_views(buffer, init) for buffer in (flat, flat_prev, grad_flat))
     gW1, gb1, gW2, gb2 = grads["W1"], grads["b1"], grads["W2"], grads["b2"]
 
-    # The batch's arrays, allocated for a full batch; the last, smaller batch uses their first rows.
+    # The batch's arrays, allocated for a full batch; the last, smaller batch uses their first rows
+    # (or columns, for the transposed logits).
     xb_full = np.empty((B, d), np.float32)      # the inputs, standardised in place
     pixels_full = np.empty((B, d), np.uint8) if pixels else None   # the gathered uint8 pixels
-    A1_full = np.empty((B, H), np.float32)      # hidden activations (Z1 is overwritten by ReLU)
-    P_full = np.empty((B, C), np.float32)       # logits, then probabilities, then dZ2
+    A1_full = np.empty((B, H), np.float32)      # Z1, then the hidden activations relu(Z1)
+    mask_full = np.empty((B, H), np.float32)    # 1.0 where the hidden unit is active, else 0.0
     dZ1_full = np.empty((B, H), np.float32)
-    mask_full = np.empty((B, H), np.float32)    # 1.0 where the hidden unit was active, else 0.0
-    row_full = np.empty((B, 1), np.float32)     # a per-row max or sum (softmax)
+    # The logits are stored transposed, (10, m): every per-sample reduction of the softmax (max,
+    # sum) then runs down 10 long rows instead of along m rows of 10, two to three times faster.
+    L_full = np.empty((C, B), np.float32)       # logits^T, then probabilities^T, then dZ2^T
+    row_full = np.empty(B, np.float32)          # a per-sample max or sum (softmax)
+    ones_full = np.ones(B, np.float32)          # column sums as products: ones @ dZ1 (BLAS) beats np.sum
     rows_full = np.arange(B)
     p_true = np.empty(n, np.float32)            # each sample's probability of its label, this epoch
 
@@ -294,7 +312,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     mu, wd = f32(config.momentum), f32(config.weight_decay)
     batches = -(-n // B)
     total = batches * config.epochs
-    trial = max(1, min(20, batches // 8))       # steps timed per candidate thread count
+    # steps timed per candidate thread count, every epoch: enough to tell 1 thread from 2 (they
+    # differ by ~2x either way), few enough that the slower one costs little (~1% of an epoch)
+    trial = max(1, min(8, batches // 8))
     blas = BlasThreads(threads)
     history = {"loss": [], "test_accuracy": [], "threads": [], "seconds": 0.0,
                "step_seconds": np.zeros(total)}  # each step's duration: a benchmark's raw data
@@ -307,11 +327,12 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
             blas.start_epoch(trial)
             for batch, start in enumerate(range(0, n, B)):
                 blas.before_batch(batch)  # 1 or all BLAS threads: the first steps measure which is faster
+                W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
                 t_step = time.perf_counter()
                 idx = order[start:start + B]
                 m = len(idx)
-                xb, A1, P, dZ1 = xb_full[:m], A1_full[:m], P_full[:m], dZ1_full[:m]
-                mask, row, rows = mask_full[:m], row_full[:m], rows_full[:m]
+                xb, A1, mask, dZ1 = xb_full[:m], A1_full[:m], mask_full[:m], dZ1_full[:m]
+                L, row, ones, rows = L_full[:, :m], row_full[:m], ones_full[:m], rows_full[:m]
                 y = labels_in_order[start:start + m]
 
                 # the batch, gathered and standardised in place: (x - mean) / std
@@ -323,40 +344,46 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                     np.take(X, idx, axis=0, out=xb)
                     xb -= mean
                     xb *= inv_std
-                # forward: A1 = relu(xb W1 + b1); P = softmax(A1 W2 + b2), stable (row max subtracted)
+                # forward: A1 = relu(xb W1 + b1); L = softmax((A1 W2 + b2)^T), stable (max subtracted)
                 np.matmul(xb, W1, out=A1)
                 A1 += b1
-                np.maximum(A1, 0, out=A1)
-                np.matmul(A1, W2, out=P)
-                P += b2
-                np.max(P, axis=1, keepdims=True, out=row)
-                P -= row
-                np.exp(P, out=P)
-                np.sum(P, axis=1, keepdims=True, out=row)
-                P /= row
-                p_true[start:start + m] = P[rows, y]   # the loss, -log(p_true), is taken per epoch
-                # backward: dZ2 = (P - onehot(y)) / m, written over P. The learning rate is folded
-                # in here too, into the smallest array there is (m x 10): every gradient below is
-                # linear in dZ2, so they all come out already multiplied by lr (see the update).
+                # ReLU as a product with its own derivative: the 0/1 mask backward needs anyway,
+                # computed once (one comparison and one product, cheaper than np.maximum + mask)
+                np.greater(A1, 0, out=mask)
+                A1 *= mask
+                np.matmul(W2.T, A1.T, out=L)           # (A1 W2)^T: BLAS takes transposed operands as they are
+                L += b2[:, None]                       # b2 as a column: added to every column
+                np.max(L, axis=0, out=row)
+                L -= row
+                np.exp(L, out=L)
+                np.sum(L, axis=0, out=row)
+                L /= row
+                p_true[start:start + m] = L[y, rows]   # the loss, -log(p_true), is taken per epoch
+                # backward: dZ2 = (P - onehot(y)) / m, written over L (transposed like it). The learning
+                # rate is folded in here too, into the smallest array there is (10 x m): every gradient
+                # below is linear in dZ2, so they all come out already multiplied by lr (see the update).
                 lr = f32(lr_at(step, total, config))
-                P[rows, y] -= 1
-                P *= lr / f32(m)
-                np.matmul(A1.T, P, out=gW2)
-                np.sum(P, axis=0, out=gb2)
-                np.matmul(P, W2.T, out=dZ1)
-                np.greater(A1, 0, out=mask)            # A1 > 0 exactly where Z1 > 0
-                dZ1 *= mask
+                L[y, rows] -= 1
+                L *= lr / f32(m)
+                np.matmul(A1.T, L.T, out=gW2)
+                np.matmul(L, ones, out=gb2)
+                np.matmul(L.T, W2.T, out=dZ1)
+                dZ1 *= mask                            # relu'(Z1)
                 np.matmul(xb.T, dZ1, out=gW1)
-                np.sum(dZ1, axis=0, out=gb1)
-                # SGD with momentum and weight decay, as torch.optim.SGD: v = mu v + (g + wd p); p -= lr v.
-                # What is stored is the step itself, s = lr v, and the gradients are lr g already:
-                # s_new = (mu lr / lr_prev) s + lr g + (lr wd) p; p -= s_new. Five passes over the
-                # buffers per step where the textbook form needs six (and one buffer less).
-                step_flat *= mu * (lr / lr_prev) if lr_prev else f32(0)  # (lr = 0: no step at all)
-                step_flat += grad_flat
-                np.multiply(flat, lr * wd, out=grad_flat)  # the gradients are used: reuse their buffer
-                step_flat += grad_flat
-                flat -= step_flat
+                np.matmul(ones, dZ1, out=gb1)
+                # SGD with momentum and weight decay, torch.optim.SGD's v = mu v + (g + wd p); p -= lr v,
+                # written with the last two parameter vectors instead of v (Polyak's heavy ball): the
+                # step lr v is p_prev - p, so with c = mu lr / lr_prev and the gradients lr g already,
+                #     p_new = p - (c (p_prev - p) + lr g + lr wd p) = (1 + c - lr wd) p - (c p_prev + lr g).
+                # Written over p_prev's buffer, which then becomes the current one: four passes over
+                # all the parameters, where the velocity form needs five and the textbook form six.
+                c = mu * (lr / lr_prev) if lr_prev else f32(0)   # (lr = 0: no step at all)
+                flat_prev *= c
+                flat_prev += grad_flat
+                np.multiply(flat, f32(1) + c - lr * wd, out=grad_flat)  # the gradients are used: reuse
+                np.subtract(grad_flat, flat_prev, out=flat_prev)        # their buffer
+                flat, flat_prev = flat_prev, flat
+                params, params_prev = params_prev, params
                 lr_prev = lr
                 history["step_seconds"][step] = time.perf_counter() - t_step
                 step += 1
