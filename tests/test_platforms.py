@@ -208,7 +208,8 @@ def test_todays_report_and_the_sandboxed_judges_report_normalize_alike():
          "max_points": 2, "message": "tried:    relu(z)\nproblem:  wrong values\n          at [0]\nhint:     use max"}]}
     sandboxed = {"submission": "s.py", "score": 0, "max_score": 2, "notes": [], "flags": ["wrote outside /tmp"],
                  "isolation": {"level": "bubblewrap", "detail": "bwrap 0.8.0"}, "results": [
-        {"assignment": A, "function": "relu", "check": "elementwise_max", "title": "max(z, 0) elementwise, same shape, any dtype",
+        {"assignment": A, "function": "relu", "check": "elementwise_max",
+         "title": "max(z, 0) elementwise, same shape, any dtype",
          "passed": False, "points": 0, "max_points": 2, "hidden": False, "case": "relu(z)", "problem": "wrong values",
          "details": ["at [0]"], "hint": "use max", "message": today["results"][0]["message"]}]}
     a, b = normalize(today), normalize(sandboxed)
@@ -282,10 +283,29 @@ def test_the_zip_holds_setup_and_run_autograder_at_its_root(gradescope_zip):
 @pytest.mark.slow
 def test_the_kit_runs_from_its_own_environment(installed_root):
     python = installed_root / "source" / "venv" / "bin" / "python"
-    where = subprocess.run([str(python), "-c", "import autograder, sys; print(autograder.__file__); print(sys.version_info >= (3, 11))"],
+    probe = "import autograder, sys; print(autograder.__file__); print(sys.version_info >= (3, 11))"
+    where = subprocess.run([str(python), "-c", probe],
                            capture_output=True, text=True, cwd=installed_root, env={"PATH": os.environ["PATH"]})
     path, new_enough = where.stdout.split()
     assert path.startswith(str(installed_root / "source" / "venv")) and new_enough == "True"
+
+
+@pytest.mark.slow
+def test_the_installed_kit_finds_its_course_and_mnist_in_the_wheel(installed_root):
+    """The zip's wheel is built with setup.py, which copies the course and MNIST into it: the
+    non-editable install finds them in its own site-packages, not in this checkout."""
+    python = installed_root / "source" / "venv" / "bin" / "python"
+    probe = ("from autograder import kit_files; print(kit_files.checkout()); print(kit_files.course_config()); "
+             "print(kit_files.course_source()); print(kit_files.mnist_dir())")
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=installed_root,
+                          env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 0, done.stderr
+    checkout, config, source, mnist = done.stdout.split()
+    venv = str(installed_root / "source" / "venv")
+    assert checkout == "None"
+    assert all(p.startswith(venv) for p in (config, source, mnist))
+    assert Path(config).is_file() and (Path(source) / A).is_dir()
+    assert (Path(mnist) / "t10k-images-idx3-ubyte.gz").is_file() and (Path(mnist) / "SHA256SUMS.raw").is_file()
 
 
 @pytest.mark.slow
@@ -338,7 +358,8 @@ def test_gradescope_capstone_grades_the_functions_and_the_model(tmp_path, subs):
     # the grading step only: the installed environment is tested above, this one runs from the checkout
     rng = np.random.default_rng(0)
     np.savez(root / "submission" / "model.npz", W1=rng.standard_normal((784, 16)).astype(np.float32),
-             b1=np.zeros(16, np.float32), W2=rng.standard_normal((16, 10)).astype(np.float32), b2=np.zeros(10, np.float32))
+             b1=np.zeros(16, np.float32), W2=rng.standard_normal((16, 10)).astype(np.float32),
+             b2=np.zeros(10, np.float32))
     (root / "submission" / "capstone.py").write_text(subs["complete"].read_text())
     env = {k: v for k, v in os.environ.items() if k != "BACKPROP_KIT_DATA"}
     done = subprocess.run([sys.executable, "-m", "autograder", "gradescope-grade", str(root)], env=env,
@@ -383,7 +404,8 @@ def test_prairielearn_and_classroom_exports(tmp_path):
     assert int(entry[2]) < options["timeout"]  # results are written before PrairieLearn kills the job
     assert os.access(pl / "serverFilesCourse" / "backprop_kit" / "run.sh", os.X_OK)
     assert list((pl / "image" / "wheels").glob("*.whl")) and (pl / "image" / "Dockerfile").is_file()
-    assert 'file-names="activations.ipynb"' in (pl / "questions" / "backprop_02_activations" / "question.html").read_text()
+    question = pl / "questions" / "backprop_02_activations" / "question.html"
+    assert 'file-names="activations.ipynb"' in question.read_text()
 
     cl = tmp_path / "cl"
     assert cli("export", "classroom", "02", "--out", cl).returncode == 0
