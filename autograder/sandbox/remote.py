@@ -12,6 +12,7 @@ running fails with the reason, and the next call starts a fresh worker.
 from __future__ import annotations
 
 import builtins
+import compileall
 import os
 import select
 import shutil
@@ -298,7 +299,8 @@ class Sandbox:
         if outcome == "exit":
             raise LearnerCrash(str(header.get("error"))[:500])
         if outcome == "unsendable":
-            raise LearnerCrash(f"{function} returned something the grader cannot read: {str(header.get('error'))[:300]}")
+            raise LearnerCrash(f"{function} returned something the grader cannot read: "
+                               f"{str(header.get('error'))[:300]}")
         raise LearnerCrash(f"{function} sent back a reply the grader does not understand")
 
     # -- the conversation ------------------------------------------------------------------------
@@ -511,7 +513,8 @@ def _list(value) -> list:
 def _name_info(raw) -> NameInfo:
     if not isinstance(raw, dict) or raw.get("defined") is not True:
         return NameInfo()
-    return NameInfo(True, raw.get("callable") is True, str(raw.get("type", ""))[:100], str(raw.get("framework", ""))[:200])
+    return NameInfo(True, raw.get("callable") is True, str(raw.get("type", ""))[:100],
+                    str(raw.get("framework", ""))[:200])
 
 
 def _argument_resolver(args, kwargs):
@@ -592,6 +595,8 @@ def runtime_dir() -> Path:
         destination = root / "autograder" / target
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PACKAGE / source, destination)
+    # compiled here, once: the worker runs with -B and would otherwise compile them on every start
+    compileall.compile_dir(root, quiet=1)
     for folder in [root, *root.rglob("*")]:
         os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
     import atexit
@@ -611,13 +616,18 @@ def matplotlib_cache() -> Path:
 
 def python_paths() -> list[str]:
     """Where the worker finds NumPy, matplotlib and tqdm: this interpreter's site-packages."""
+    return list(_python_paths())
+
+
+@cache
+def _python_paths() -> tuple[str, ...]:
     found = []
     for key in ("purelib", "platlib"):
         for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_prefix}):
             path = sysconfig.get_path(key, vars=scheme_vars or None)
             if path and os.path.isdir(path) and path not in found:
                 found.append(path)
-    return found
+    return tuple(found)
 
 
 def readable_paths() -> list[Path]:
