@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,11 +153,13 @@ def _autograde_one(assignment: str, student: str) -> tuple[str, str]:
 def _merge(db_url: str, assignment: str, graded_in: dict[str, Path]) -> None:
     """Copy each student's submission from the worker's gradebook into the course's, in one process."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     by_slot: dict[Path, list[str]] = {}
     for student, slot in sorted(graded_in.items()):
         by_slot.setdefault(slot, []).append(student)
-    with Gradebook(db_url) as main:
+    with Gradebook(db_url) as main, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM use in add_submission: harmless, noisy
         for slot, students in by_slot.items():
             with Gradebook(gradebook_url(slot)) as worker:
                 for student in students:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -86,6 +87,18 @@ def time_kit(folder: Path, assignment: str, jobs: int, out: Path, *extra: str) -
     return elapsed
 
 
+def lane_seconds(jsonl: Path, kind_of: dict[str, str]) -> str:
+    """Where a lane's time went: seconds per submission, by kind (from grade --jsonl)."""
+    by_kind: dict[str, list[float]] = {}
+    for line in jsonl.read_text().splitlines():
+        entry = json.loads(line)
+        sid = entry["submission_id"].removesuffix(".py")
+        by_kind.setdefault(kind_of.get(sid, "?"), []).append(entry["seconds"])
+    total = sum(sum(v) for v in by_kind.values())
+    return f"lane seconds {total:.1f}: " + ", ".join(
+        f"{k} {len(v)} x {sum(v) / len(v):.2f} s" for k, v in sorted(by_kind.items()))
+
+
 def _scores(path: Path) -> dict[str, tuple[str, str, str]]:
     with open(path, newline="") as f:
         return {row["submission"]: (row["status"], row["score"], row["reason"]) for row in csv.DictReader(f)}
@@ -114,10 +127,13 @@ def main() -> None:
         print(f"{args.n} submissions of {a}: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
         print(f"cpu: {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
 
+        kind_of = {sid: kind for sid, kind, _ in subs}
         print("1. kit, .py files")
-        t_py = time_kit(tmp / "py", a, args.jobs, tmp / "py.csv")
+        t_py = time_kit(tmp / "py", a, args.jobs, tmp / "py.csv", "--jsonl", str(tmp / "py.jsonl"))
+        print("   " + lane_seconds(tmp / "py.jsonl", kind_of))
         print("2. kit, notebooks")
-        t_nb = time_kit(nb_dir, a, args.jobs, tmp / "nb.csv")
+        t_nb = time_kit(nb_dir, a, args.jobs, tmp / "nb.csv", "--jsonl", str(tmp / "nb.jsonl"))
+        print("   " + lane_seconds(tmp / "nb.jsonl", kind_of))
         py_rate, nb_rate = args.n / t_py * 60, args.n / t_nb * 60
         print(f"kit .py:        {t_py:7.1f} s  {py_rate:7.1f} submissions/min (target >= 200)")
         print(f"kit notebooks:  {t_nb:7.1f} s  {nb_rate:7.1f} submissions/min")
