@@ -107,11 +107,11 @@ def test_an_interrupted_csv_is_resumed(tmp_path):
     assert list(_read_rows(out)) == ["a.py"]
 
 
-def served(deadline: float = 60.0):
+def served(deadline: float = 60.0, **kw):
     from autograder.platforms.runner import JudgeOptions
     from autograder.platforms.served import ServedJudge
 
-    return ServedJudge(JudgeOptions(assignment="02_activations", deadline=deadline))
+    return ServedJudge(JudgeOptions(assignment="02_activations", deadline=deadline), **kw)
 
 
 @pytest.mark.slow
@@ -182,3 +182,23 @@ def test_a_long_lived_judge_past_its_deadline_is_replaced(tmp_path):
         assert judge.answer(fine)["score"] == 19
     finally:
         judge.close()
+
+
+@pytest.mark.slow
+def test_a_long_lived_judge_is_replaced_after_so_many_answers(tmp_path):
+    complete = reference_source()
+    paths = []
+    for name in ("a", "b", "c"):
+        paths.append(tmp_path / f"{name}.py")
+        paths[-1].write_text(complete)
+    judge = served(recycle_after=2)
+    pids = []
+    try:
+        for path in paths:
+            judge.ask(path)
+        for path in paths:
+            pids.append(judge._proc.pid if judge._proc else None)
+            assert judge.answer(path)["score"] == 19
+    finally:
+        judge.close()
+    assert pids[0] is None and pids[1] is not None and pids[2] is None  # a fresh judge for the third

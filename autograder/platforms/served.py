@@ -8,6 +8,8 @@ gets what a one-shot judge run would give it:
   the submission gets a timeout report, and a fresh judge takes the submissions still asked for;
 - the judge dies or answers nonsense: None, and the caller grades that submission with a one-shot
   judge (`judge_file`), so a judge that dies (whatever killed it) costs no submission its grade.
+A judge is also replaced after `recycle_after` answers, so nothing it accumulates over a long batch
+(memory, caches) grows without bound.
 """
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ class ServedJudge:
     """One `python -m autograder judge-service` process and the submissions asked of it, in order.
     Not thread-safe: one per batch job."""
 
-    def __init__(self, options: JudgeOptions):
+    def __init__(self, options: JudgeOptions, recycle_after: int = 250):
         self.options = options
+        self.recycle_after = recycle_after
+        self.answered = 0                  # by the current process
         self.asked: deque[str] = deque()   # sent (or to be sent to a fresh judge), not yet answered
         self._proc: subprocess.Popen | None = None
         self._stderr = None
@@ -85,6 +89,9 @@ class ServedJudge:
         if not valid:
             self._stop()
             return None
+        self.answered += 1
+        if self.answered >= self.recycle_after:
+            self._stop()   # the next answer starts a fresh judge, asked again for what is still asked
         return report_from_run(run, path, self.options.assignment, self.options.deadline)
 
     def close(self) -> None:
@@ -103,7 +110,7 @@ class ServedJudge:
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                       env=self.options.environment(), start_new_session=True)
-        self._buffer = b""
+        self._buffer, self.answered = b"", 0
         for path in self.asked:
             self._send(path)
 
