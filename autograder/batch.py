@@ -1,8 +1,11 @@
 """Grade a folder of submissions on one machine: `python -m autograder grade DIR --jobs N --out grades.csv`.
 
-- One judge subprocess per submission (`python -m autograder check FILE --json`, or the capstone's two
-  runs), N at a time, each with its own deadline; the process group of a submission that runs out of
-  time is killed and the batch goes on.
+- N lanes at a time, each with one long-lived judge process (autograder.judge_service: the judge's
+  start-up is paid once per lane, and each submission still runs in a fresh sandbox worker of its
+  own, launched while the submission before it is judged). Each submission has its own deadline: a
+  judge that runs out of time is killed with its process group, and a fresh one takes the lane's next
+  submission. A judge that dies, and the capstone's two runs, are graded by one-shot judge subprocesses
+  (`python -m autograder check FILE --json`), as with --judge-per-submission for every submission.
 - A row per submission whatever happens: `status` is "graded", "unusable" (the judge cannot use the
   file: a syntax error, not a notebook), "missing" (a folder with nothing to grade), "timeout" or
   "error" (the judge failed), and `reason` says why.
@@ -22,12 +25,14 @@ import os
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.platforms import CAPSTONE, error_report
 from autograder.platforms.files import pick, submission_hash
 from autograder.platforms.runner import JudgeOptions, judge_capstone, judge_file
+from autograder.platforms.served import ServedJudge
 
 FIXED_COLUMNS = ["submission", "status", "reason", "score", "max_score", "checks_passed", "checks",
                  "isolation", "sha256", "grader"]
@@ -71,14 +76,17 @@ def function_columns(assignment: str | None) -> list[str]:
     return list(FUNCTIONS)
 
 
-def grade_one(sub_id: str, files: dict, options: JudgeOptions) -> tuple[dict, dict]:
-    """One submission's report and timing; never raises."""
+def grade_one(sub_id: str, files: dict, options: JudgeOptions, judge: ServedJudge | None = None) -> tuple[dict, dict]:
+    """One submission's report and timing; never raises. `judge`: the job's long-lived judge (which
+    may already be loading this submission); a one-shot judge grades what it cannot."""
     start = time.monotonic()
     try:
         if options.assignment == CAPSTONE and (files["code"] or files["model"]):
             report, _ = judge_capstone(files["code"], files["model"], options)
         elif files["code"]:
-            report, _ = judge_file(files["code"], options)
+            report = judge.answer(files["code"]) if judge else None
+            if report is None:
+                report, _ = judge_file(files["code"], options)
         else:
             report = error_report(sub_id, "no notebook or .py file in this folder", kind="missing",
                                   assignment=options.assignment)
@@ -135,7 +143,7 @@ def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs
                 jsonl: str | Path | None = None, force: bool = False, assignment: str | None = None,
                 timeout: float | None = None,
                 deadline: float = 300.0, require_sandbox: bool = False, python: str | None = None,
-                progress: bool = True) -> int:
+                progress: bool = True, served: bool = True) -> int:
     folder, out = Path(submissions), Path(out)
     jsonl = Path(jsonl) if jsonl else None
     if not folder.is_dir():
@@ -170,24 +178,23 @@ def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs
 
         bar = tqdm(total=len(todo), file=sys.stderr, unit="sub", desc="grading", dynamic_ncols=True)
     start = time.monotonic()
+
+    def record(sid: str, report: dict, timing: dict) -> None:
+        row = row_for(sid, report, hashes[sid], grader, columns)
+        line = json.dumps({"submission_id": sid, **timing, "row": row, "report": report}, ensure_ascii=False)
+        with lock:
+            rows[sid], lines[sid] = row, line
+            writer.writerow(row)
+            csv_file.flush()
+            if json_file:
+                json_file.write(line + "\n")
+                json_file.flush()
+            if bar:
+                bar.set_postfix_str(f"{sid}: {row['status']} {row['score']}/{row['max_score']}"[:60])
+                bar.update(1)
+
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_one, sid, found[sid], options): sid for sid in todo}
-            for future in as_completed(futures):
-                sid = futures[future]
-                report, timing = future.result()
-                row = row_for(sid, report, hashes[sid], grader, columns)
-                line = json.dumps({"submission_id": sid, **timing, "row": row, "report": report}, ensure_ascii=False)
-                with lock:
-                    rows[sid], lines[sid] = row, line
-                    writer.writerow(row)
-                    csv_file.flush()
-                    if json_file:
-                        json_file.write(line + "\n")
-                        json_file.flush()
-                if bar:
-                    bar.set_postfix_str(f"{sid}: {row['status']} {row['score']}/{row['max_score']}"[:60])
-                    bar.update(1)
+        run_lanes(todo, found, options, record, jobs=max(1, jobs), served=served and assignment != CAPSTONE)
     finally:
         if bar:
             bar.close()
@@ -204,6 +211,39 @@ def grade_batch(submissions: str | Path, *, out: str | Path = "grades.csv", jobs
     print(f"graded {len(todo)}, skipped {len(kept)} already graded ({tally})"
           f" in {elapsed:.1f} s{rate}; wrote {out}" + (f" and {jsonl}" if jsonl else ""), file=sys.stderr)
     return 0
+
+
+def run_lanes(todo: list[str], found: dict[str, dict], options: JudgeOptions, record, *, jobs: int,
+              served: bool) -> None:
+    """Grade `todo` in `jobs` lanes (threads), each taking the next submission when it is done with
+    one; with `served`, a lane keeps one long-lived judge (autograder.judge_service) and asks it for
+    its next submission before it waits for the current one, so that one's sandbox loads meanwhile."""
+    queue = deque(todo)
+    lock = threading.Lock()
+
+    def take() -> str | None:
+        with lock:
+            return queue.popleft() if queue else None
+
+    def lane() -> None:
+        judge = ServedJudge(options) if served else None
+        try:
+            current = take()
+            if judge and current and found[current]["code"]:
+                judge.ask(found[current]["code"])
+            while current is not None:
+                after = take()
+                if judge and after and found[after]["code"]:
+                    judge.ask(found[after]["code"])
+                record(current, *grade_one(current, found[current], options, judge))
+                current = after
+        finally:
+            if judge:
+                judge.close()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in [pool.submit(lane) for _ in range(jobs)]:
+            future.result()
 
 
 def _write_all(out: Path, header: list[str], rows: dict, jsonl: Path | None, lines: dict) -> None:

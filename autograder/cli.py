@@ -5,34 +5,21 @@ import argparse
 import sys
 
 from autograder.assignments import ASSIGNMENTS
-from autograder.cli_common import EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, print_verdicts, resolve_assignment, unusable
+from autograder.cli_common import EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, resolve_assignment, unusable
 
 __all__ = ["EXIT_FAIL", "EXIT_PASS", "EXIT_UNUSABLE", "build_parser", "main", "resolve_assignment"]
 
 
 def cmd_check(args) -> int:
-    from autograder.checks import FUNCTIONS
-    from autograder.sandbox.launch import SandboxUnavailable
-    from autograder.sandbox.remote import LazyReference, Sandbox
-    from autograder.submission import SubmissionError, read_submission
+    from autograder.judge_service import Settings, begin, finish
 
-    try:
-        blocks = read_submission(args.submission)
-    except SubmissionError as exc:
-        return unusable(str(exc), as_json=args.json, submission=args.submission)
-    functions = None
-    if args.assignment:
-        functions = ASSIGNMENTS[resolve_assignment(args.assignment)]
-    try:  # the worker starts and loads the submission while the judge imports its checks
-        sandbox = Sandbox([b.as_dict() for b in blocks], FUNCTIONS, LazyReference(),
-                          require_sandbox=args.require_sandbox).begin_start()
-    except SandboxUnavailable as exc:
-        return unusable(f"--require-sandbox: {exc}", as_json=args.json, submission=args.submission)
-    from autograder.judge import judge_submission
-
-    verdicts = judge_submission([], functions, hidden=False if args.public else None, timeout=args.timeout,
-                                sandbox=sandbox)
-    return print_verdicts(args.submission, verdicts, as_json=args.json)
+    # the worker starts and loads the submission while the judge imports its checks
+    settings = Settings(functions=ASSIGNMENTS[resolve_assignment(args.assignment)] if args.assignment else None,
+                        public=args.public, timeout=args.timeout, require_sandbox=args.require_sandbox,
+                        as_json=args.json)
+    out, code = finish(begin(args.submission, settings), settings)
+    (sys.stderr if code == EXIT_UNUSABLE and not args.json else sys.stdout).write(out)
+    return code
 
 
 def cmd_demo(args) -> int:
@@ -66,6 +53,31 @@ def cmd_audit(args) -> int:
         recorded = "missing" if d.gradebook is None else f"{d.gradebook:g}"
         print(f"  {d.student:<20} {d.grade_id:<32} gradebook {recorded:>6}   judge {d.judge:g}")
     return EXIT_FAIL if disagreements else EXIT_PASS
+
+
+def cmd_nbgrader_autograde(args) -> int:
+    from pathlib import Path
+
+    from autograder.nbgrader_parallel import ParallelAutogradeError, autograde_parallel, export_csv, is_course
+    from autograder.nbgrader_tools import NbgraderError
+
+    root = Path(args.course).resolve()
+    if not is_course(root):
+        return unusable(f"{root} is not an nbgrader course (no nbgrader_config.py); give it with --course")
+    if args.jobs < 1:
+        return unusable(f"--jobs must be at least 1 (got {args.jobs})")
+    assignment = resolve_assignment(args.assignment)
+    try:
+        outcome = autograde_parallel(root, assignment, jobs=args.jobs, students=args.student or None)
+    except (ParallelAutogradeError, NbgraderError) as exc:
+        return unusable(f"cannot autograde {assignment} in {root}: {exc}")
+    print(f"autograded {len(outcome.graded)} students of {assignment} into {root / 'gradebook.db'}"
+          + (f"; {len(outcome.failed)} failed (the gradebook keeps what it had for them):" if outcome.failed else ""))
+    for student, why in sorted(outcome.failed.items()):
+        print(f"  {student}: {(why.strip().splitlines() or ['no reason given'])[-1]}")
+    if args.csv:
+        print(f"wrote {export_csv(root, assignment, args.csv)}")
+    return EXIT_FAIL if outcome.failed else EXIT_PASS
 
 
 def cmd_example(args) -> int:
@@ -114,6 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--require-sandbox", action="store_true",
                        help="refuse to judge unless learner code runs in the bubblewrap sandbox")
     audit.set_defaults(func=cmd_audit)
+
+    many = sub.add_parser("nbgrader-autograde", help="nbgrader autograde of every student, --jobs at a time, into "
+                                                      "the course's one gradebook; --csv writes its scores")
+    many.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
+    many.add_argument("--course", default=".", help="the nbgrader course folder (default: here)")
+    many.add_argument("--jobs", type=int, default=2, help="students autograded at once (default 2)")
+    many.add_argument("--student", action="append", help="only this student (repeat for several; default: all)")
+    many.add_argument("--csv", help="write the gradebook's scores of the assignment here: one row per student, "
+                                    "the total and each graded cell")
+    many.set_defaults(func=cmd_nbgrader_autograde)
 
     demo = sub.add_parser("demo", help="build a course, grade three submissions with nbgrader, show scores")
     demo.add_argument("--keep", action="store_true", help="keep the temporary course folder and print its path")
@@ -218,7 +240,16 @@ def cmd_grade(args) -> int:
 
     return grade_batch(args.submissions, out=args.out, jobs=args.jobs, jsonl=args.jsonl, force=args.force,
                        assignment=resolve_assignment(args.assignment) if args.assignment else None,
-                       timeout=args.timeout, deadline=args.deadline, require_sandbox=args.require_sandbox)
+                       timeout=args.timeout, deadline=args.deadline, require_sandbox=args.require_sandbox,
+                       served=not args.judge_per_submission)
+
+
+def cmd_judge_service(args) -> int:
+    from autograder.judge_service import Settings, serve
+
+    functions = ASSIGNMENTS[resolve_assignment(args.assignment)] if args.assignment else None
+    return serve(Settings(functions=functions, public=args.public, timeout=args.timeout,
+                          require_sandbox=args.require_sandbox))
 
 
 def add_platform_commands(sub, check) -> None:
@@ -268,7 +299,18 @@ def add_platform_commands(sub, check) -> None:
     grade.add_argument("--timeout", type=float, default=None, help="seconds each check may take")
     grade.add_argument("--deadline", type=float, default=300.0, help="seconds one submission may take (default 300)")
     grade.add_argument("--require-sandbox", action="store_true", help="pass --require-sandbox to the judge")
+    grade.add_argument("--judge-per-submission", action="store_true",
+                       help="start a judge process for every submission instead of one per job (slower; "
+                            "for comparison)")
     grade.set_defaults(func=cmd_grade)
+
+    # the long-lived judge `grade` starts, one per job (autograder/judge_service.py); not for people
+    service = sub.add_parser("judge-service", help=argparse.SUPPRESS)
+    service.add_argument("--assignment")
+    service.add_argument("--public", action="store_true")
+    service.add_argument("--timeout", type=float, default=None)
+    service.add_argument("--require-sandbox", action="store_true")
+    service.set_defaults(func=cmd_judge_service)
 
 
 def main(argv=None) -> int:

@@ -21,18 +21,23 @@ def resolve_assignment(name: str) -> str:
     raise SystemExit(f"autograder: unknown assignment {name!r}; choose one of {', '.join(ASSIGNMENTS)}")
 
 
+def unusable_text(message: str, *, as_json: bool = False, **context) -> str:
+    """What is said of something that cannot be graded at all: one JSON object (`context` first,
+    then "error") for stdout, or one line for stderr."""
+    if as_json:
+        return json.dumps({**context, "error": message}) + "\n"
+    return f"autograder: {message}\n"
+
+
 def unusable(message: str, *, as_json: bool = False, **context) -> int:
     """Something that cannot be graded at all (a submission, a model file, the set-up): say why,
-    as one JSON object on stdout (`context` first, then "error") or as one line on stderr; exit 2."""
-    if as_json:
-        print(json.dumps({**context, "error": message}))
-    else:
-        print(f"autograder: {message}", file=sys.stderr)
+    as one JSON object on stdout or as one line on stderr; exit 2."""
+    (sys.stdout if as_json else sys.stderr).write(unusable_text(message, as_json=as_json, **context))
     return EXIT_UNUSABLE
 
 
-def print_verdicts(submission: str, verdicts, *, as_json: bool, notes: list[str] | None = None) -> int:
-    """A judged submission's report (text, or JSON with --json) on stdout; exit 0 if every check
+def render_verdicts(submission: str, verdicts, *, as_json: bool, notes: list[str] | None = None) -> tuple[str, int]:
+    """A judged submission's report (text, or JSON with --json) and its exit code: 0 if every check
     passed, else 1. `verdicts` is what `judge.judge_submission` returned; `notes` replace its own."""
     from autograder.report import json_report, text_report
 
@@ -43,5 +48,11 @@ def print_verdicts(submission: str, verdicts, *, as_json: bool, notes: list[str]
     else:
         where = f"{verdicts.isolation} ({verdicts.detail})" if verdicts.detail else verdicts.isolation
         out = text_report(submission, verdicts.results, notes, isolation=where, flags=verdicts.flags)
+    return out, EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
+
+
+def print_verdicts(submission: str, verdicts, *, as_json: bool, notes: list[str] | None = None) -> int:
+    """`render_verdicts`, written to stdout; returns the exit code."""
+    out, code = render_verdicts(submission, verdicts, as_json=as_json, notes=notes)
     sys.stdout.write(out)
-    return EXIT_PASS if all(r.passed for r in verdicts.results) else EXIT_FAIL
+    return code

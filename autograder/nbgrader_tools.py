@@ -32,7 +32,6 @@ import symtable
 import sys
 import tempfile
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -290,34 +289,23 @@ class Course:
                                       f"score zero:\n{output_text(cell)}")
 
     def autograde_many(self, assignment_ids: list[str], workers: int | None = None, done=None) -> None:
-        """Autograde every submission of several assignments, `workers` nbgrader autogrades at a
-        time (one more than there are cores, by default), each one submission, in forked worker
-        processes; later (heavier) assignments first, so the capstone's trainings do not come
-        last. `done(assignment)` is called as each assignment's last submission is graded.
-
-        Running a notebook often waits (kernel start-up, imports), so one process more than there
-        are cores keeps them busy. They all write to the one SQLite gradebook (nbgrader keeps its transactions
-        short), so the students are created here first: concurrent autogrades would otherwise race
-        to create the same student."""
-        import multiprocessing
-        from nbgrader.api import Gradebook
+        """Autograde every submission of several assignments, `workers` at a time (one more than
+        there are cores, by default: running a notebook often waits), later (heavier) assignments
+        first, so the capstone's trainings do not come last. Each worker writes a gradebook of its
+        own and the grades are merged into the course's (autograder.nbgrader_parallel: nbgrader's
+        SQLite gradebook takes one writer). `done(assignment)` is called as each assignment's
+        grades are in. Raises KernelError or NbgraderError for the first submission that failed."""
+        from autograder.nbgrader_parallel import KERNEL_ERROR, autograde_submissions
 
         jobs = [(a, s) for a in reversed(assignment_ids) for s in self.students(a)]
-        with Gradebook(self.db_url) as gb:
-            for student in sorted({s for _, s in jobs}):
-                gb.update_or_create_student(student)
-        left = {a: sum(1 for j in jobs if j[0] == a) for a in assignment_ids}
-        ensure_tools_on_path()  # inherited by the workers and their kernels
-        # fork: the workers start with nbgrader already imported, and no caller needs a __main__ guard
-        workers = workers or (os.cpu_count() or 1) + 1
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_autograde_in_worker, str(self.root), a, s): a for a, s in jobs}
-            for future in as_completed(futures):
-                future.result()
-                assignment = futures[future]
-                left[assignment] -= 1
-                if done and not left[assignment]:
-                    done(assignment)
+        if not jobs:
+            return
+        outcomes = autograde_submissions(self, jobs, jobs=workers or (os.cpu_count() or 1) + 1, done=done)
+        for assignment in [a for a in reversed(assignment_ids) if a in outcomes]:
+            for student, why in sorted(outcomes[assignment].failed.items()):
+                if why.startswith(KERNEL_ERROR):
+                    raise KernelError(why.removeprefix(KERNEL_ERROR))
+                raise NbgraderError(f"{assignment} of {student}: {why}")
 
     def copy_release(self, release_dir: Path) -> list[Path]:
         """Make `release_dir` hold exactly this course's generated release notebooks, one folder per
@@ -387,20 +375,6 @@ class Course:
     def feedback_html(self, assignment: str, student: str) -> Path:
         return self.root / "feedback" / student / assignment / self.source_notebook(assignment).with_suffix(
             ".html").name
-
-
-_WORKER_COURSES: dict[str, Course] = {}
-
-
-def _autograde_in_worker(root: str, assignment: str, student: str) -> None:
-    """One submission, in a worker process of Course.autograde_many (its Course, so nbgrader's
-    config and API, is made once per worker)."""
-    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        # several kernels share the cores: one BLAS thread each (spinning helper threads would
-        # only take CPU from the others; the capstone's training runs faster this way, too)
-        os.environ.setdefault(threads, "1")
-    course = _WORKER_COURSES.setdefault(root, Course(root))
-    course.autograde(assignment, student)
 
 
 def generate_release(release_dir: Path, source_dir: Path | None = None) -> list[Path]:

@@ -1,6 +1,6 @@
 """Batch grading speed: the kit's `grade --jobs 2` beside nbgrader's autograde, same submissions, one run.
 
-    python benchmarks/batch.py [--n 40] [--assignment 02_activations] [--jobs 2]
+    python benchmarks/batch.py [--n 40] [--assignment 02_activations] [--jobs 2] [--judge-per-submission]
 
 Generates N submissions of one assignment, each both as a .py file and as a notebook (the source
 notebook, its stubs holding the same code): 7 in 10 complete, 2 in 10 with a catalogued bug, 1 in 10
@@ -12,11 +12,16 @@ times, on the same machine and in this order:
      nbgrader has no parallel autograde of its own, so this is nbgrader at its best here),
 and prints submissions per minute for each, the ratio of 2 to 3, and how many scores agree between
 the kit and nbgrader. Targets: >= 200 .py submissions/min, notebooks >= 5x nbgrader.
+
+`grade` keeps one long-lived judge per job (autograder/judge_service.py); --judge-per-submission
+also times 1 and 2 the way `grade` worked before (`grade --judge-per-submission`: a judge process per
+submission), in the same run, so the two compare under the same load.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -71,15 +76,32 @@ def generate(assignment: str, n: int, folder: Path) -> list[tuple[str, str, obje
     return out
 
 
-def time_kit(folder: Path, assignment: str, jobs: int, out: Path) -> float:
+def time_kit(folder: Path, assignment: str, jobs: int, out: Path, *extra: str) -> float:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--assignment", assignment,
-                           "--jobs", str(jobs), "--out", str(out), "--force"], capture_output=True, text=True)
+                           "--jobs", str(jobs), "--out", str(out), "--force", *extra], capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"grade failed:\n{done.stderr[-3000:]}")
     print("   " + done.stderr.strip().splitlines()[-1])
     return elapsed
+
+
+def lane_seconds(jsonl: Path, kind_of: dict[str, str]) -> str:
+    """Where a lane's time went: seconds per submission, by kind (from grade --jsonl)."""
+    by_kind: dict[str, list[float]] = {}
+    for line in jsonl.read_text().splitlines():
+        entry = json.loads(line)
+        sid = entry["submission_id"].removesuffix(".py")
+        by_kind.setdefault(kind_of.get(sid, "?"), []).append(entry["seconds"])
+    total = sum(sum(v) for v in by_kind.values())
+    return f"lane seconds {total:.1f}: " + ", ".join(
+        f"{k} {len(v)} x {sum(v) / len(v):.2f} s" for k, v in sorted(by_kind.items()))
+
+
+def _scores(path: Path) -> dict[str, tuple[str, str, str]]:
+    with open(path, newline="") as f:
+        return {row["submission"]: (row["status"], row["score"], row["reason"]) for row in csv.DictReader(f)}
 
 
 def main() -> None:
@@ -88,6 +110,8 @@ def main() -> None:
     parser.add_argument("--assignment", default="02_activations")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--judge-per-submission", action="store_true",
+                        help="also time grade --judge-per-submission (the batch grader before issue 9's speed-up)")
     args = parser.parse_args()
     a = args.assignment
     with tempfile.TemporaryDirectory(prefix="backprop-kit-bench-") as tmp:
@@ -103,13 +127,26 @@ def main() -> None:
         print(f"{args.n} submissions of {a}: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
         print(f"cpu: {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
 
+        kind_of = {sid: kind for sid, kind, _ in subs}
         print("1. kit, .py files")
-        t_py = time_kit(tmp / "py", a, args.jobs, tmp / "py.csv")
+        t_py = time_kit(tmp / "py", a, args.jobs, tmp / "py.csv", "--jsonl", str(tmp / "py.jsonl"))
+        print("   " + lane_seconds(tmp / "py.jsonl", kind_of))
         print("2. kit, notebooks")
-        t_nb = time_kit(nb_dir, a, args.jobs, tmp / "nb.csv")
+        t_nb = time_kit(nb_dir, a, args.jobs, tmp / "nb.csv", "--jsonl", str(tmp / "nb.jsonl"))
+        print("   " + lane_seconds(tmp / "nb.jsonl", kind_of))
         py_rate, nb_rate = args.n / t_py * 60, args.n / t_nb * 60
         print(f"kit .py:        {t_py:7.1f} s  {py_rate:7.1f} submissions/min (target >= 200)")
         print(f"kit notebooks:  {t_nb:7.1f} s  {nb_rate:7.1f} submissions/min")
+        if args.judge_per_submission:
+            print("1'. and 2'. the same with a judge process per submission")
+            t_py1 = time_kit(tmp / "py", a, args.jobs, tmp / "py1.csv", "--judge-per-submission")
+            t_nb1 = time_kit(nb_dir, a, args.jobs, tmp / "nb1.csv", "--judge-per-submission")
+            same = all(_scores(tmp / f"{x}.csv") == _scores(tmp / f"{x}1.csv") for x in ("py", "nb"))
+            print(f"kit .py, judge per submission:       {t_py1:7.1f} s  {args.n / t_py1 * 60:7.1f} submissions/min "
+                  f"(long-lived judges: {t_py1 / t_py:.1f}x faster)")
+            print(f"kit notebooks, judge per submission: {t_nb1:7.1f} s  {args.n / t_nb1 * 60:7.1f} submissions/min "
+                  f"(long-lived judges: {t_nb1 / t_nb:.1f}x faster)")
+            print(f"the same rows either way: {same}")
         if args.skip_nbgrader:
             return
         print(f"3. nbgrader autograde, {args.jobs} at a time")

@@ -68,6 +68,10 @@ def test_a_row_per_submission_whatever_happens_and_the_same_csv_whatever_jobs(su
 
     assert grade(submissions, one, "--jobs", "1").returncode == 0
     assert one.read_text() == two.read_text()
+    # a judge process per submission (the grader before long-lived judges) writes the same rows
+    per_submission = tmp_path / "per_submission.csv"
+    assert grade(submissions, per_submission, "--jobs", "2", "--judge-per-submission").returncode == 0
+    assert per_submission.read_text() == two.read_text()
 
 
 @pytest.mark.slow
@@ -101,3 +105,100 @@ def test_an_interrupted_csv_is_resumed(tmp_path):
                    "a.py,graded,,19,19,14,14,unreported,abc,def\n"
                    "b.py,gra")
     assert list(_read_rows(out)) == ["a.py"]
+
+
+def served(deadline: float = 60.0, **kw):
+    from autograder.platforms.runner import JudgeOptions
+    from autograder.platforms.served import ServedJudge
+
+    return ServedJudge(JudgeOptions(assignment="02_activations", deadline=deadline), **kw)
+
+
+@pytest.mark.slow
+def test_a_long_lived_judge_gives_each_submission_a_fresh_sandbox(tmp_path):
+    """What one submission leaves behind (a file in its folder, a changed builtin, a patched NumPy)
+    is gone when the same judge grades the next one."""
+    complete = reference_source()
+    litter = tmp_path / "litter.py"
+    litter.write_text(complete + "\nimport builtins, numpy\nopen('left_behind.txt', 'w').write('x')\n"
+                      "builtins.LEFT_BEHIND = 1\nnumpy.maximum = lambda *a, **k: 0\n")
+    looks = tmp_path / "looks.py"
+    looks.write_text(complete + "\n\n_own_relu = relu\n\ndef relu(z):\n    import builtins, os\n"
+                     "    if os.path.exists('left_behind.txt') or hasattr(builtins, 'LEFT_BEHIND'):\n"
+                     "        return z\n    return _own_relu(z)\n")
+    judge = served()
+    try:
+        judge.ask(litter)
+        judge.ask(looks)   # launched while litter.py is judged
+        first, second = judge.answer(litter), judge.answer(looks)
+    finally:
+        judge.close()
+    assert first["max_score"] == 19 and first["score"] < 19  # its own patched numpy.maximum cost it relu
+    assert second["score"] == second["max_score"] == 19, [r for r in second["results"] if not r["passed"]]
+
+
+@pytest.mark.slow
+def test_a_long_lived_judge_that_dies_costs_no_submission_its_grade(tmp_path):
+    """A killed judge answers None (the batch then grades that submission with a one-shot judge);
+    the submissions asked after it go to a fresh judge."""
+    import os
+    import signal
+    import threading
+    import time
+
+    complete = reference_source()
+    slow = tmp_path / "slow.py"
+    slow.write_text(complete + "\nimport time\ntime.sleep(4)\n")
+    fine = tmp_path / "fine.py"
+    fine.write_text(complete)
+    judge = served()
+    try:
+        judge.ask(slow)
+        judge.ask(fine)
+        killer = threading.Timer(2.0, lambda: os.killpg(judge._proc.pid, signal.SIGKILL))
+        killer.start()
+        start = time.monotonic()
+        assert judge.answer(slow) is None and time.monotonic() - start < 4
+        killer.join()
+        assert judge.answer(fine)["score"] == 19
+    finally:
+        judge.close()
+
+
+@pytest.mark.slow
+def test_a_long_lived_judge_past_its_deadline_is_replaced(tmp_path):
+    complete = reference_source()
+    loops = tmp_path / "loops.py"
+    loops.write_text(complete + "\nwhile True:\n    pass\n")
+    fine = tmp_path / "fine.py"
+    fine.write_text(complete)
+    judge = served(deadline=3)
+    try:
+        judge.ask(loops)
+        judge.ask(fine)
+        timed_out = judge.answer(loops)
+        assert timed_out["kind"] == "timeout" and "did not finish within 3 s" in timed_out["error"]
+        assert timed_out["max_score"] == 19 and len(timed_out["results"]) == 14
+        assert judge.answer(fine)["score"] == 19
+    finally:
+        judge.close()
+
+
+@pytest.mark.slow
+def test_a_long_lived_judge_is_replaced_after_so_many_answers(tmp_path):
+    complete = reference_source()
+    paths = []
+    for name in ("a", "b", "c"):
+        paths.append(tmp_path / f"{name}.py")
+        paths[-1].write_text(complete)
+    judge = served(recycle_after=2)
+    pids = []
+    try:
+        for path in paths:
+            judge.ask(path)
+        for path in paths:
+            pids.append(judge._proc.pid if judge._proc else None)
+            assert judge.answer(path)["score"] == 19
+    finally:
+        judge.close()
+    assert pids[0] is None and pids[1] is not None and pids[2] is None  # a fresh judge for the third

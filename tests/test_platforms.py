@@ -291,6 +291,24 @@ def test_the_kit_runs_from_its_own_environment(installed_root):
 
 
 @pytest.mark.slow
+def test_the_installed_kit_finds_its_course_and_mnist_in_the_wheel(installed_root):
+    """The zip's wheel is built with setup.py, which copies the course and MNIST into it: the
+    non-editable install finds them in its own site-packages, not in this checkout."""
+    python = installed_root / "source" / "venv" / "bin" / "python"
+    probe = ("from autograder import kit_files; print(kit_files.checkout()); print(kit_files.course_config()); "
+             "print(kit_files.course_source()); print(kit_files.mnist_dir())")
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=installed_root,
+                          env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 0, done.stderr
+    checkout, config, source, mnist = done.stdout.split()
+    venv = str(installed_root / "source" / "venv")
+    assert checkout == "None"
+    assert all(p.startswith(venv) for p in (config, source, mnist))
+    assert Path(config).is_file() and (Path(source) / A).is_dir()
+    assert (Path(mnist) / "t10k-images-idx3-ubyte.gz").is_file() and (Path(mnist) / "SHA256SUMS.raw").is_file()
+
+
+@pytest.mark.slow
 def test_gradescope_complete_partly_wrong_broken_missing(installed_root, subs, buggy_score):
     results, stdout = run_autograder(installed_root, {"activations.py": subs["complete"].read_text()})
     assert_gradescope(results, score=MAX_02, max_score=MAX_02)

@@ -10,10 +10,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import kit_files
 from autograder.assignments import NOTEBOOK_NAMES
 from autograder.platforms import CAPSTONE
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG_NAME = "backprop_kit.json"
 SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
 MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "SHA256SUMS.raw")
@@ -98,37 +98,54 @@ def submission_hash(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
+# What building the kit's wheel reads from the checkout: the packages, the build files, and what
+# setup.py copies into the wheel at build time (the course and MNIST: see setup.py's KIT_FILES).
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "setup.py", "autograder", "solutions",
+                 "nbgrader_config.py", "source", "data/mnist", "data/README.md")
 _WHEEL_CACHE: dict[str, Path] = {}
 
 
 def build_wheel(dest: Path) -> Path:
-    """A wheel of this checkout (its `autograder` and `solutions` packages), built in a scratch copy
-    so the checkout gets no build/ or egg-info litter."""
+    """A wheel of this checkout, built in a scratch copy so the checkout gets no build/ or egg-info
+    litter. setup.py runs there, so the wheel carries the course and MNIST and a non-editable install
+    of it (on Gradescope, in PrairieLearn's image) finds them through autograder.kit_files."""
     dest.mkdir(parents=True, exist_ok=True)
-    key = str(REPO)
-    cached = _WHEEL_CACHE.get(key)
+    repo = kit_files.checkout()
+    if repo is None:
+        raise RuntimeError("exporting builds the kit's wheel from its repository, and this kit is an installed "
+                           "copy: run the export from a clone of the repository (or an editable install of one)")
+    cached = _WHEEL_CACHE.get(str(repo))
     if cached is None or not cached.exists():
-        scratch = Path(tempfile.mkdtemp(prefix="backprop-kit-wheel-"))
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-        for name in ("autograder", "solutions"):
-            shutil.copytree(REPO / name, scratch / "src" / name, ignore=ignore)
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(REPO / name, scratch / "src" / name)
-        # Without build isolation when this environment can build wheels (fast, offline); else pip
-        # brings the build requirements of pyproject.toml into an isolated environment.
-        for isolation in (["--no-build-isolation"], []):
-            proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation,
-                                   "-q", "-w", str(scratch / "dist"), str(scratch / "src")],
-                                  capture_output=True, text=True)
-            if proc.returncode == 0:
-                break
-        wheels = sorted((scratch / "dist").glob("*.whl"))
-        if proc.returncode != 0 or not wheels:
-            raise RuntimeError(f"building the kit's wheel failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-        cached = _WHEEL_CACHE[key] = wheels[0]
+        cached = _WHEEL_CACHE[str(repo)] = _build(repo)
     target = dest / cached.name
     shutil.copy2(cached, target)
     return target
+
+
+def _build(repo: Path) -> Path:
+    scratch = Path(tempfile.mkdtemp(prefix="backprop-kit-wheel-"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
+    for name in WHEEL_SOURCES:
+        source, copy = repo / name, scratch / "src" / name
+        if not source.exists():
+            raise FileNotFoundError(f"{source} is missing: the kit's wheel would be built without it")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, copy, ignore=ignore)
+        else:
+            shutil.copy2(source, copy)
+    # Without build isolation when this environment can build wheels (fast, offline); else pip
+    # brings the build requirements of pyproject.toml into an isolated environment.
+    for isolation in (["--no-build-isolation"], []):
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation,
+                               "-q", "-w", str(scratch / "dist"), str(scratch / "src")],
+                              capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+    wheels = sorted((scratch / "dist").glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        raise RuntimeError(f"building the kit's wheel failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    return wheels[0]
 
 
 def mnist_test_files(data_dir: Path | None = None) -> list[Path]:

@@ -12,6 +12,7 @@ running fails with the reason, and the next call starts a fresh worker.
 from __future__ import annotations
 
 import builtins
+import compileall
 import os
 import select
 import shutil
@@ -595,6 +596,8 @@ def runtime_dir() -> Path:
         destination = root / "autograder" / target
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PACKAGE / source, destination)
+    # compiled here, once: the worker runs with -B and would otherwise compile them on every start
+    compileall.compile_dir(root, quiet=1)
     for folder in [root, *root.rglob("*")]:
         os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
     import atexit
@@ -614,13 +617,18 @@ def matplotlib_cache() -> Path:
 
 def python_paths() -> list[str]:
     """Where the worker finds NumPy, matplotlib and tqdm: this interpreter's site-packages."""
+    return list(_python_paths())
+
+
+@cache
+def _python_paths() -> tuple[str, ...]:
     found = []
     for key in ("purelib", "platlib"):
         for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_prefix}):
             path = sysconfig.get_path(key, vars=scheme_vars or None)
             if path and os.path.isdir(path) and path not in found:
                 found.append(path)
-    return found
+    return tuple(found)
 
 
 def readable_paths() -> list[Path]:
