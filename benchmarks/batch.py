@@ -8,10 +8,15 @@ hostile (a function that floods stdout, exits the process, raises, or loops fore
 times, on the same machine and in this order:
   1. `python -m autograder grade` of the .py files with --jobs 2,
   2. the same of the notebooks,
-  3. nbgrader autograde of the notebooks, 2 submissions at a time (Course.autograde_many, workers=2:
-     nbgrader has no parallel autograde of its own, so this is nbgrader at its best here),
-and prints submissions per minute for each, the ratio of 2 to 3, and how many scores agree between
-the kit and nbgrader. Targets: >= 200 .py submissions/min, notebooks >= 5x nbgrader.
+  3. nbgrader autograde of the notebooks as this course configures it (grades from the kit's
+     sandboxed judge, no kernel), 2 submissions at a time (Course.autograde_many, workers=2),
+  4. nbgrader autograde as nbgrader works out of the box (its Execute preprocessor: every notebook
+     run in a kernel, the test cells' `check()` calls judged there), also 2 at a time (nbgrader has
+     no parallel autograde of its own; with this kit's merge of per-worker gradebooks it is nbgrader
+     at its best here),
+and prints submissions per minute for each, the ratios of 2 to 3 and of 2 to 4, and how many scores
+agree between the kit and nbgrader. Targets: >= 200 .py submissions/min, notebooks >= 5x nbgrader
+(the anchor is 4: nbgrader as a course without this kit would run it; 3 is the kit inside nbgrader).
 
 `grade` keeps one long-lived judge per job (autograder/judge_service.py); --judge-per-submission
 also times 1 and 2 the way `grade` worked before (`grade --judge-per-submission`: a judge process per
@@ -23,6 +28,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +37,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import kit_files
 from autograder.checks import ASSIGNMENTS
 from autograder.nbgrader_tools import Course, bug_source, notebook_in, paste
 from autograder.reference_file import reference_source
@@ -99,6 +106,38 @@ def lane_seconds(jsonl: Path, kind_of: dict[str, str]) -> str:
         f"{k} {len(v)} x {sum(v) / len(v):.2f} s" for k, v in sorted(by_kind.items()))
 
 
+def stock_nbgrader_config(folder: Path) -> Path:
+    """The course's nbgrader_config.py without the kit's grading override: nbgrader's own autograde,
+    which executes each notebook in a kernel."""
+    kept, skipping = [], False
+    for line in kit_files.course_config().read_text().splitlines():
+        if line.startswith("from autograder.nbgrader_grading import SandboxedGrades"):
+            skipping = True
+        if not skipping:
+            kept.append(line)
+        if skipping and line.startswith("c.SandboxedGrades.require_sandbox"):
+            skipping = False
+    if skipping or any("SandboxedGrades" in line and not line.startswith("#") for line in kept):
+        sys.exit("benchmarks/batch.py: nbgrader_config.py changed; cannot find its grading override to drop")
+    path = folder / "stock_nbgrader_config.py"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def time_nbgrader(a: str, subs, jobs: int, config: Path | None = None) -> tuple[float, dict]:
+    with Course.temporary([a]) as course:
+        if config is not None:  # the same course, graded the way its config says
+            shutil.copy2(config, course.root / "nbgrader_config.py")
+            course = Course(course.root)
+        course.generate(a)
+        for sid, _, nb in subs:
+            course.submit(a, sid, nb)
+        start = time.perf_counter()
+        course.autograde_many([a], workers=jobs)
+        elapsed = time.perf_counter() - start
+        return elapsed, course.scores(a)
+
+
 def _scores(path: Path) -> dict[str, tuple[str, str, str]]:
     with open(path, newline="") as f:
         return {row["submission"]: (row["status"], row["score"], row["reason"]) for row in csv.DictReader(f)}
@@ -149,28 +188,24 @@ def main() -> None:
             print(f"the same rows either way: {same}")
         if args.skip_nbgrader:
             return
-        print(f"3. nbgrader autograde, {args.jobs} at a time")
-        with Course.temporary([a]) as course:
-            course.generate(a)
-            for sid, _, nb in subs:
-                course.submit(a, sid, nb)
-            start = time.perf_counter()
-            course.autograde_many([a], workers=args.jobs)
-            t_nbg = time.perf_counter() - start
-            nbg = course.scores(a)
-        nbg_rate = args.n / t_nbg * 60
         kit = {}
         with open(tmp / "nb.csv", newline="") as f:
             for row in csv.DictReader(f):
                 kit[row["submission"]] = float(row["score"] or 0)
-        agree = sum(abs(kit.get(sid, -1) - nbg[sid].score) < 1e-9 for sid, _, _ in subs if sid in nbg)
-        print(f"nbgrader:       {t_nbg:7.1f} s  {nbg_rate:7.1f} submissions/min")
-        print(f"ratio kit notebooks / nbgrader = {nb_rate / nbg_rate:.1f}x (target >= 5x); "
-              f"kit .py / nbgrader = {py_rate / nbg_rate:.1f}x")
-        print(f"scores agree (kit notebook vs nbgrader): {agree}/{len(subs)}")
-        for sid, kind, _ in subs:
-            if sid in nbg and abs(kit.get(sid, -1) - nbg[sid].score) >= 1e-9:
-                print(f"   {sid} {kind}: kit {kit.get(sid)} nbgrader {nbg[sid].score}")
+        print(f"3. nbgrader autograde with the kit's sandboxed grades, {args.jobs} at a time")
+        t_nbg, nbg = time_nbgrader(a, subs, args.jobs)
+        print(f"4. nbgrader autograde out of the box (a kernel per notebook), {args.jobs} at a time")
+        t_stock, stock = time_nbgrader(a, subs, args.jobs, stock_nbgrader_config(tmp))
+        for label, seconds, scores in (("nbgrader + kit", t_nbg, nbg), ("nbgrader stock", t_stock, stock)):
+            rate = args.n / seconds * 60
+            agree = sum(abs(kit.get(sid, -1) - scores[sid].score) < 1e-9 for sid, _, _ in subs if sid in scores)
+            print(f"{label}: {seconds:7.1f} s  {rate:7.1f} submissions/min; kit notebooks / it = "
+                  f"{nb_rate / rate:.1f}x, kit .py / it = {py_rate / rate:.1f}x; "
+                  f"scores agree with the kit's: {agree}/{len(subs)}")
+            for sid, kind, _ in subs:
+                if sid in scores and abs(kit.get(sid, -1) - scores[sid].score) >= 1e-9:
+                    print(f"   {sid} {kind}: kit {kit.get(sid)} {label} {scores[sid].score}")
+        print(f"ratio kit notebooks / nbgrader stock = {nb_rate / (args.n / t_stock * 60):.1f}x (target >= 5x)")
 
 
 if __name__ == "__main__":
