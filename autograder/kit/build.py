@@ -36,7 +36,7 @@ VERSION = "0.1.0"
 SHIPPED = [
     "__init__.py", "__main__.py", "core.py", "compare.py", "diagnose.py", "report.py", "submission.py",
     "isolation.py", "notebook.py", "judge.py", "recorded.py", "mnist.py", "plots.py", "progress.py", "kaggle.py",
-    "capstone.py", "pytest_plugin.py", "suite/__init__.py", "suite/test_checks.py",
+    "capstone.py", "rehearsal.py", "pytest_plugin.py", "suite/__init__.py", "suite/test_checks.py",
     "sandbox/__init__.py", "sandbox/wire.py", "sandbox/worker.py", "sandbox/remote.py", "sandbox/launch.py",
     "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
 ]

@@ -39,6 +39,7 @@ RUNTIME_FILES = {
     "plots.py": "plots.py",
     "progress.py": "progress.py",
     "kaggle.py": "kaggle.py",
+    "rehearsal.py": "rehearsal.py",   # the capstone's set-up cell imports it; while loading it does nothing
     "sandbox/__init__.py": "sandbox/__init__.py",
     "sandbox/wire.py": "sandbox/wire.py",
     "sandbox/worker.py": "sandbox/worker.py",
@@ -298,7 +299,8 @@ class Sandbox:
         if outcome == "exit":
             raise LearnerCrash(str(header.get("error"))[:500])
         if outcome == "unsendable":
-            raise LearnerCrash(f"{function} returned something the grader cannot read: {str(header.get('error'))[:300]}")
+            raise LearnerCrash(f"{function} returned something the grader cannot read: "
+                               f"{str(header.get('error'))[:300]}")
         raise LearnerCrash(f"{function} sent back a reply the grader does not understand")
 
     # -- the conversation ------------------------------------------------------------------------
@@ -511,7 +513,8 @@ def _list(value) -> list:
 def _name_info(raw) -> NameInfo:
     if not isinstance(raw, dict) or raw.get("defined") is not True:
         return NameInfo()
-    return NameInfo(True, raw.get("callable") is True, str(raw.get("type", ""))[:100], str(raw.get("framework", ""))[:200])
+    return NameInfo(True, raw.get("callable") is True, str(raw.get("type", ""))[:100],
+                    str(raw.get("framework", ""))[:200])
 
 
 def _argument_resolver(args, kwargs):
