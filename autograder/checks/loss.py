@@ -87,6 +87,7 @@ CROSS_ENTROPY = [
                     _cross_entropy_random, compare=_number("the loss"), hidden=True),
 ]
 
+
 # --- softmax_cross_entropy_grad -----------------------------------------------------------------
 
 
@@ -177,3 +178,19 @@ ACCURACY = [
 ]
 
 CHECKS = CROSS_ENTROPY + SOFTMAX_CROSS_ENTROPY_GRAD + ACCURACY
+
+
+# --- public checks of the stubs' other docstring promises (0 points; tests/test_docstring_promises.py) ---
+
+
+def _cross_entropy_given_eps():
+    return [Case.of("eps = 1e-6, two true-class probabilities of exactly 0",
+                    np.array([[0.0, 0.7, 0.3], [0.2, 0.0, 0.8], [0.1, 0.6, 0.3]]), np.array([0, 1, 1]), 1e-6)]
+
+
+PUBLIC_PROMISES_03 = [
+    reference_check("cross_entropy", "clips_with_given_eps", "clips with the eps it is given (here 1e-6)",
+                    _cross_entropy_given_eps, compare=_number("the loss", rtol=1e-4), points=0),
+]
+
+CHECKS = CHECKS + PUBLIC_PROMISES_03
