@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from autograder import recorded
-from autograder.checks import FUNCTIONS, all_checks, checks_for
+from autograder.checks import all_checks, checks_for
 from autograder.checks.base import REFERENCE, Case
-from autograder.kit.build import DISTRIBUTION, bundle, strip_hidden, wheel_name
+from autograder.kit.build import DISTRIBUTION, strip_hidden, wheel_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -114,16 +114,6 @@ def test_fingerprints_hold_each_bug_observation_per_case(small_table):
 # the built kit
 
 
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundle") / "kit"
-    built = bundle(out, log=lambda *a: None)
-    unpacked = out.parent / "unpacked"
-    with zipfile.ZipFile(built["wheel"]) as z:
-        z.extractall(unpacked)
-    return {**built, "unpacked": unpacked}
-
-
 def _wheel_texts(kit) -> dict[str, str]:
     """Every text the wheel holds: its Python files, and the strings of its recorded table."""
     texts = {}
@@ -198,7 +188,7 @@ def _normalised_bodies(source: str) -> dict[str, str]:
             continue
         names: dict[str, str] = {}
 
-        def rename(name):
+        def rename(name, names=names):
             return names.setdefault(name, f"v{len(names)}")
 
         module = ast.Module(body=[ast.parse(ast.unparse(ast.Module(body=body, type_ignores=[])))], type_ignores=[])
