@@ -45,9 +45,16 @@ def rehearse_training(namespace=None) -> None:
     start = time.perf_counter()
     try:
         summary = _rehearse(_functions(ns))
+    except CheckFailed:
+        raise
     except Misbehaved as problem:
         raise CheckFailed(f"\u2717 {TITLE}: {problem.function} misbehaved\n  {problem}\n"
                           f"  Fix it in the cell with your functions, run that cell, then this one again.") from None
+    except Exception as exc:  # something came back that the rehearsal could not even inspect
+        where = notebook._your_line(exc.__traceback__)
+        raise CheckFailed(f"\u2717 {TITLE} stopped: {type(exc).__name__}: {str(exc)[:200]}"
+                          + (f"\n  in {where}" if where else "")
+                          + "\n  Run the check cell above: it says which function returns something odd.") from None
     print(f"\u2713 {TITLE}: {summary} ({time.perf_counter() - start:.2f} s)")
     return None
 

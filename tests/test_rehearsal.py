@@ -139,3 +139,11 @@ def test_it_does_nothing_while_a_submission_is_loaded(capsys):
     with loading():
         rehearse_training({})
     assert capsys.readouterr().out == ""
+
+
+def test_an_answer_it_cannot_inspect_stops_it_without_a_traceback():
+    ns = _notebook("def iterate_minibatches(X, labels, batch_size, rng, shuffle=True):\n"
+                   "    return [(X, None)]\n")
+    text = _feedback(iterate_minibatches=ns["iterate_minibatches"])
+    assert text.startswith("\u2717 training a tiny network with your functions stopped: TypeError"), text
+    assert "Traceback" not in text and "check cell above" in text, text
