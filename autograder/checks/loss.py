@@ -189,7 +189,7 @@ def _cross_entropy_given_eps():
 
 
 PUBLIC_PROMISES_03 = [
-    reference_check("cross_entropy", "clips_with_given_eps", "clips with the eps it is given (here 1e-6)",
+    reference_check("cross_entropy", "clips_with_given_eps", "uses the eps argument to clip (here eps = 1e-6)",
                     _cross_entropy_given_eps, compare=_number("the loss", rtol=1e-4), points=0),
 ]
 
