@@ -178,16 +178,14 @@ def _init_case(sizes, seed, label):
 
 def _init_shape_cases():
     return [
-        _init_case([784, 16, 10], 111, "two layers, 784 inputs"),
+        _init_case([784, 128, 10], 111, "two layers"),
         _init_case([4, 3], 112, "one layer"),
         _init_case([5, 8, 6, 3], 113, "three layers"),
     ]
 
 
 def _init_he_cases():
-    # large enough for the statistics (W2's variance within 10%), small enough to keep the kit's
-    # recorded draws small (the kit stores the reference's he_init answers for these calls)
-    return [_init_case([200, 100, 50], 114, "two layers of 20,000 and 5,000 weights")]
+    return [_init_case([400, 300, 200], 114, "two large layers (120,000 and 60,000 weights)")]
 
 
 def _init_hidden_cases():
