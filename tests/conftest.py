@@ -9,6 +9,7 @@ source/ generated, shared by the release tests and the round trip.
 """
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,17 @@ def course():
             built.generate(a)
         built.seconds = {"generate": time.monotonic() - start}
         yield built
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """The learner's kit, built once per session (`bundle`: about a minute and a half), with its wheel
+    unpacked beside it (`kit["unpacked"]`); the kit and browser tests share it."""
+    from autograder.kit.build import bundle
+
+    out = tmp_path_factory.mktemp("bundle") / "kit"
+    built = bundle(out, log=lambda *a: None)
+    unpacked = out.parent / "unpacked"
+    with zipfile.ZipFile(built["wheel"]) as z:
+        z.extractall(unpacked)
+    return {**built, "unpacked": unpacked}

@@ -23,7 +23,7 @@ import pytest
 from autograder import recorded
 from autograder.checks import all_checks, checks_for
 from autograder.checks.base import REFERENCE, Case
-from autograder.kit.build import DISTRIBUTION, bundle, strip_hidden, wheel_name
+from autograder.kit.build import DISTRIBUTION, strip_hidden, wheel_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -112,16 +112,6 @@ def test_fingerprints_hold_each_bug_observation_per_case(small_table):
 
 # ---------------------------------------------------------------------------------------------
 # the built kit
-
-
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundle") / "kit"
-    built = bundle(out, log=lambda *a: None)
-    unpacked = out.parent / "unpacked"
-    with zipfile.ZipFile(built["wheel"]) as z:
-        z.extractall(unpacked)
-    return {**built, "unpacked": unpacked}
 
 
 def _wheel_texts(kit) -> dict[str, str]:

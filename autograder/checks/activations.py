@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import (
+    PROMISE_POINTS,
     REFERENCE,
     Called,
     Case,
@@ -250,3 +251,26 @@ PROMISES_02 = [
 ]
 
 CHECKS = CHECKS + PROMISES_02
+
+# --- public checks of the stubs' other docstring promises (PROMISE_POINTS each; tests/test_docstring_promises.py)
+
+
+def _derivative_no_warning(called: Called, args, kwargs):
+    """sigmoid_derivative: no RuntimeWarning for float64 input, then the values."""
+    z = args[0]
+    if called.warnings and z.dtype == np.float64:
+        raise Mismatch("sigmoid_derivative warned on this input: " + "; ".join(called.warnings),
+                       ["compute it from a sigmoid that never overflows (exp may only see numbers <= 0, "
+                        "or use np.tanh): s * (1 - s) with s = sigmoid(z)"])
+    with np.errstate(all="ignore"):
+        expected = REFERENCE["sigmoid_derivative"](z)
+    default_compare(expected, called.value, args, kwargs)
+
+
+PUBLIC_PROMISES_02 = [
+    property_check("sigmoid_derivative", "no_overflow", "logits of size 1e4: right values and no overflow warning",
+                   lambda: [Case.of("logits from -1e4 to 1e4", np.array([-1e4, -800.0, -30.0, 0.0, 30.0, 1e4]))],
+                   _derivative_no_warning, observe=_warnings_and_value, record=True, points=PROMISE_POINTS),
+]
+
+CHECKS = CHECKS + PUBLIC_PROMISES_02

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import Case, property_check, raises_check, reference_check
+from autograder.checks.base import PROMISE_POINTS, Case, property_check, raises_check, reference_check
 from autograder.checks.promises import leaves_arguments, nothing_kept
-from autograder.compare import Mismatch, describe, expect_array
+from autograder.compare import Mismatch, describe, describe_input, expect_array
 
 
 def _digits(n, seed, h=28, w=28, high=256):
@@ -129,3 +129,30 @@ PROMISES_01 = [
 ]
 
 CHECKS = CHECKS + PROMISES_01
+
+# --- public checks of the stubs' other docstring promises (PROMISE_POINTS each; tests/test_docstring_promises.py)
+
+
+def _flatten_dtype_cases():
+    return [
+        Case.of("uint8 MNIST-sized images", _digits(2, 6)),
+        Case.of("float32 images (2, 5, 4)", np.random.default_rng(7).random((2, 5, 4)).astype(np.float32)),
+    ]
+
+
+def _keeps_dtype(actual, args, kwargs):
+    images = args[0]
+    if not isinstance(actual, np.ndarray):
+        raise Mismatch(f"the result should be a NumPy array, but it is {describe(actual)}")
+    if actual.dtype != images.dtype:
+        raise Mismatch(f"{describe_input(images)} became {describe(actual)}: the dtype should stay {images.dtype}",
+                       ["a reshape keeps the dtype; a conversion (astype, a division, np.array(..., dtype=...)) "
+                        "changes it"])
+
+
+PUBLIC_PROMISES_01 = [
+    property_check("flatten", "keeps_dtype", "the result keeps the images' dtype (uint8 stays uint8)",
+                   _flatten_dtype_cases, _keeps_dtype, points=PROMISE_POINTS),
+]
+
+CHECKS = CHECKS + PUBLIC_PROMISES_01

@@ -66,15 +66,15 @@ def _he_case(fan_in, fan_out, seed, label=""):
 def _he_shape_cases():
     return [
         _he_case(3, 5, 101, "a small layer"),
-        _he_case(784, 128, 102, "MNIST's first layer"),
+        _he_case(784, 32, 102, "784 inputs, as MNIST's first layer"),
         _he_case(1, 4, 103, "a single input"),
     ]
 
 
 def _he_variance_cases():
     return [
-        _he_case(400, 300, 104, "a large layer (120,000 weights)"),
-        _he_case(50, 2000, 105, "few inputs, many outputs (100,000 weights)"),
+        _he_case(200, 100, 104, "a layer of 20,000 weights"),
+        _he_case(20, 1000, 105, "few inputs, many outputs (20,000 weights)"),
     ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import REFERENCE, Case, loose_for_float32, reference_check
+from autograder.checks.base import PROMISE_POINTS, REFERENCE, Case, loose_for_float32, reference_check
 from autograder.checks.promises import leaves_arguments, nothing_kept
 from autograder.compare import expect_number, tolerance
 
@@ -87,6 +87,7 @@ CROSS_ENTROPY = [
     reference_check("cross_entropy", "random_batches", "random batches, float32, probabilities below eps",
                     _cross_entropy_random, compare=_number("the loss"), hidden=True),
 ]
+
 
 # --- softmax_cross_entropy_grad -----------------------------------------------------------------
 
@@ -217,3 +218,18 @@ PROMISES_03 = [
 ]
 
 CHECKS = CHECKS + PROMISES_03
+
+# --- public checks of the stubs' other docstring promises (PROMISE_POINTS each; tests/test_docstring_promises.py)
+
+
+def _cross_entropy_given_eps():
+    return [Case.of("eps = 1e-6, two true-class probabilities of exactly 0",
+                    np.array([[0.0, 0.7, 0.3], [0.2, 0.0, 0.8], [0.1, 0.6, 0.3]]), np.array([0, 1, 1]), 1e-6)]
+
+
+PUBLIC_PROMISES_03 = [
+    reference_check("cross_entropy", "clips_with_given_eps", "uses the eps argument to clip (here eps = 1e-6)",
+                    _cross_entropy_given_eps, compare=_number("the loss", rtol=1e-4), points=PROMISE_POINTS),
+]
+
+CHECKS = CHECKS + PUBLIC_PROMISES_03

@@ -720,3 +720,38 @@ PROMISES_06_MORE = [
 ]
 
 CHECKS = CHECKS + PROMISES_06_MORE
+
+# --- public checks of the stubs' other docstring promises (PROMISE_POINTS each; tests/test_docstring_promises.py)
+
+
+def _no_validation_probe(ns, case):
+    got = _unpack(_call_train(ns, case)[0])
+    if not isinstance(got, tuple):
+        return got
+    val = got[1].get("val_accuracy", [])   # no such key: no entries either
+    return {"entries": len(val) if isinstance(val, (list, tuple, np.ndarray)) else describe(val)}
+
+
+def _no_validation_verdict(obs, expected, case):
+    _structure_problem(obs)
+    if obs["entries"] != 0:
+        shown = f"{obs['entries']} entries" if isinstance(obs["entries"], int) else obs["entries"]
+        raise Mismatch(f"without validation data, history['val_accuracy'] should have no entries, but it has {shown}",
+                       ["append to history['val_accuracy'] only when X_val and labels_val are given"])
+
+
+PUBLIC_PROMISES_06 = [
+    probe_check("train", "no_val_accuracy_without_validation",
+                "without validation data, history['val_accuracy'] has no entries",
+                lambda: [_train_case("2 epochs, no validation data", epochs=2, seed=8)],
+                _no_validation_probe, _no_validation_verdict, points=PROMISE_POINTS),
+    probe_check("train", "val_accuracy_of_trained_params",
+                "the last history['val_accuracy'] is the returned params' accuracy on X_val, labels_val",
+                lambda: [_train_case("validation labels shifted by 2 classes", val=True, val_relabel=2, seed=9)],
+                _val_probe, _val_verdict, points=PROMISE_POINTS),
+    probe_check("train", "draws_from_rng", "the initial weights and every epoch's shuffle come from rng",
+                lambda: [_train_case("the same seed, trained for 2 epochs and for 1 epoch", epochs=2, seed=10)],
+                _shuffle_probe, _shuffle_verdict, points=PROMISE_POINTS),
+]
+
+CHECKS = CHECKS + PUBLIC_PROMISES_06

@@ -40,6 +40,7 @@ RUNTIME_FILES = {
     "plots.py": "plots.py",
     "progress.py": "progress.py",
     "kaggle.py": "kaggle.py",
+    "rehearsal.py": "rehearsal.py",   # the capstone's set-up cell imports it; while loading it does nothing
     "sandbox/__init__.py": "sandbox/__init__.py",
     "sandbox/wire.py": "sandbox/wire.py",
     "sandbox/frameworks.py": "sandbox/frameworks.py",
