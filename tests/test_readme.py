@@ -109,6 +109,12 @@ def _verify(words: list[str], created: set[str], pytest_help: str) -> None:
         assert args[0] in NbGraderApp.subcommands, f"nbgrader has no {args[0]!r} command"
         named = [a for a in args[1:] if re.fullmatch(r"\d\d_\w+", a)]
         assert named and set(named) <= set(assignments(REPO / "source")), f"unknown assignment in {named}"
+    elif program == "ruff":
+        assert args[0] == "check", "only `ruff check` is verified"
+        assert "ruff" in PYPROJECT["tool"] and any(
+            d.startswith("ruff") for d in PYPROJECT["project"]["optional-dependencies"]["dev"]), \
+            "ruff is not configured in pyproject.toml or not in the dev extra"
+        assert "ruff check" in (REPO / ".ci" / "run").read_text(), ".ci/run does not run ruff"
     else:
         raise AssertionError(f"{program!r}: test_readme does not know how to verify this command")
 
