@@ -149,14 +149,18 @@ def buggy_score(subs) -> float:
 @pytest.fixture(scope="module")
 def formats(subs) -> dict:
     """check --format for every platform on the complete, the buggy and the broken submission."""
+    running = {(name, fmt): subprocess.Popen(
+                   [sys.executable, "-m", "autograder", "check", str(subs[name]), "--assignment", A, "--format", fmt],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for name in ("complete", "buggy", "broken") for fmt in ("gradescope", "prairielearn", "classroom")}
     out = {}
-    for name in ("complete", "buggy", "broken"):
-        for fmt in ("gradescope", "prairielearn", "classroom"):
-            done = cli("check", subs[name], "--assignment", A, "--format", fmt)
-            out[name, fmt] = (done.returncode, json.loads(done.stdout))
+    for key, process in running.items():  # nine runs at once: the machine's cores share them
+        stdout, _ = process.communicate(timeout=300)
+        out[key] = (process.returncode, json.loads(stdout))
     return out
 
 
+@pytest.mark.slow  # nine runs of `check` (about 9 s)
 def test_check_format_exit_codes_match_the_judge(formats):
     for fmt in ("gradescope", "prairielearn", "classroom"):
         assert formats["complete", fmt][0] == 0
@@ -164,6 +168,7 @@ def test_check_format_exit_codes_match_the_judge(formats):
         assert formats["broken", fmt][0] == 2
 
 
+@pytest.mark.slow  # nine runs of `check` (about 9 s)
 def test_gradescope_results_field_by_field(formats, buggy_score):
     assert_gradescope(formats["complete", "gradescope"][1], score=MAX_02, max_score=MAX_02)
     buggy = formats["buggy", "gradescope"][1]
@@ -176,6 +181,7 @@ def test_gradescope_results_field_by_field(formats, buggy_score):
     assert "syntax error" in broken["output"]
 
 
+@pytest.mark.slow  # nine runs of `check` (about 9 s)
 def test_prairielearn_results_field_by_field(formats, buggy_score):
     assert_prairielearn(formats["complete", "prairielearn"][1], score=1.0)
     buggy = formats["buggy", "prairielearn"][1]
@@ -185,6 +191,7 @@ def test_prairielearn_results_field_by_field(formats, buggy_score):
     assert_prairielearn(formats["broken", "prairielearn"][1], score=None, gradable=False)  # attempt not counted
 
 
+@pytest.mark.slow  # nine runs of `check` (about 9 s)
 def test_classroom_results_field_by_field(formats, buggy_score):
     assert_classroom(formats["complete", "classroom"][1], status="pass", score=MAX_02, max_score=MAX_02)
     assert_classroom(formats["buggy", "classroom"][1], status="fail", score=buggy_score, max_score=MAX_02)
