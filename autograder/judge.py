@@ -10,6 +10,7 @@ Either way the verdict, the expected values and the hints are computed by the ju
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -72,9 +73,17 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
     # functions whose stand-ins run in a worker of their own, thrown away after: launched now, so
     # that they load while the other functions are judged
     throwaway = {f: _throwaway(sandbox, f) for f in dict.fromkeys(c.function for c in checks) if f in LOCAL_STAND_INS}
+    out_of_time: set[str] = set()
     for check in checks:
         where = throwaway.get(check.function, sandbox)
-        result = judge_one(where, check, timeout=timeout)
+        limit = isolation.DEFAULT_TIMEOUT if timeout is None else timeout
+        if check.function in out_of_time:
+            limit = min(limit, TIMEOUT_AFTER_A_TIMEOUT)
+        result = judge_one(where, check, timeout=limit)
+        if _ran_out_of_time(result):
+            if check.function in out_of_time:
+                result = dataclasses.replace(result, details=result.details + (AGAIN_OUT_OF_TIME,))
+            out_of_time.add(check.function)
         if result.internal:
             flags.append(f"internal error in check {check.id}: {dict(result.extra).get('internal', '')}")
         if "reached" in dict(result.extra):
@@ -85,6 +94,19 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
     # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
     results = diagnose.reconcile(results)
     return Verdicts(results, list(sandbox.notes), flags, sandbox.isolation, sandbox.detail)
+
+
+# A function that ran out of time on one check gets this long on its later checks (the configured
+# timeout if shorter): a function that finishes needs milliseconds on these cases, and a loop that
+# never ends then costs its remaining checks a second each instead of the full timeout, so one such
+# submission does not hold a batch lane for half a minute.
+TIMEOUT_AFTER_A_TIMEOUT = 1.0
+AGAIN_OUT_OF_TIME = (f"it ran out of time on an earlier check too, so this check gave it {TIMEOUT_AFTER_A_TIMEOUT:g} s "
+                     "(a function that finishes needs milliseconds here)")
+
+
+def _ran_out_of_time(result: Result) -> bool:
+    return not result.passed and "could not be checked: it did not finish within" in (result.problem or "")
 
 
 # Functions whose checks call many other course functions (train: forward, backward, sgd_step...

@@ -539,3 +539,23 @@ def test_a_killed_worker_is_restarted_for_the_next_check():
     problems = [r.problem for r in verdicts.results if r.function == "relu"]
     assert problems and all("signal" in p for p in problems), problems
     assert all(r.passed for r in verdicts.results if r.function == "sigmoid")
+
+
+def test_a_function_that_ran_out_of_time_gets_a_second_on_its_later_checks():
+    """An endless loop costs its function's first check the full timeout and each later check one
+    second (TIMEOUT_AFTER_A_TIMEOUT), said in the feedback; other functions keep the full timeout."""
+    from autograder.judge import AGAIN_OUT_OF_TIME, TIMEOUT_AFTER_A_TIMEOUT
+
+    looping = ("import numpy as np\ndef relu_derivative(z):\n    return (z > 0).astype(float)\n"
+               "def relu(z):\n    while True:\n        pass\n")
+    start = time.monotonic()
+    verdicts = grade(looping, functions=("relu", "relu_derivative"), timeout=3)
+    elapsed = time.monotonic() - start
+    relu = [r for r in verdicts.results if r.function == "relu"]
+    assert len(relu) >= 3 and not any(r.passed for r in relu)
+    assert "did not finish within 3 s" in relu[0].problem and AGAIN_OUT_OF_TIME not in relu[0].details
+    for later in relu[1:]:
+        assert f"did not finish within {TIMEOUT_AFTER_A_TIMEOUT:g} s" in later.problem
+        assert AGAIN_OUT_OF_TIME in later.details
+    assert all(r.passed for r in verdicts.results if r.function == "relu_derivative")
+    assert elapsed < 3 * len(relu)  # the later checks did not each wait the full 3 s

@@ -24,7 +24,8 @@ def writable(cases: Callable[[], list[Case]]) -> Callable[[], list[Case]]:
 def leaves_arguments(function: str, cases: Callable[[], list[Case]], names: tuple[str, ...], fix: str, *,
                      title: str = "", **options) -> Check:
     """No argument changed, nested entries included (`fix`: how this function keeps the promise)."""
-    title = title or f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} left exactly as they were"
+    title = title or (f"{names[0]} is left exactly as it was" if len(names) == 1
+                      else f"{', '.join(names[:-1])} and {names[-1]} are left exactly as they were")
     return unchanged_check(function, "leaves_arguments", title, writable(cases), names=names, fix=fix, **options)
 
 
