@@ -11,10 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.catalog import bugs
+from autograder.checks import checks_for, points_for
 from autograder.reference_file import reference_source
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+MAX_02 = sum(points_for(f) for f in ASSIGNMENTS["02_activations"])  # every check of 02, promises included
+MAX_02_TEXT = f"{MAX_02:g}"  # as the CSV writes it
+
+
+def checks_for_02():
+    return [c for f in ASSIGNMENTS["02_activations"] for c in checks_for(f)]
 
 
 def grade(folder, out, *args) -> subprocess.CompletedProcess:
@@ -53,14 +63,15 @@ def test_a_row_per_submission_whatever_happens_and_the_same_csv_whatever_jobs(su
     assert done.returncode == 0, done.stderr
     got = rows(two)
     assert list(got) == ["alice.py", "bob.py", "carol.py", "dave.py", "erin.py", "frank", "grace"]
-    assert got["alice.py"]["status"] == "graded" and got["alice.py"]["score"] == got["alice.py"]["max_score"] == "19"
-    assert got["bob.py"]["status"] == "graded" and 0 < float(got["bob.py"]["score"]) < 19
-    assert float(got["bob.py"]["softmax"]) < 4 and got["bob.py"]["relu"] == "3"
+    assert got["alice.py"]["status"] == "graded"
+    assert got["alice.py"]["score"] == got["alice.py"]["max_score"] == MAX_02_TEXT
+    assert got["bob.py"]["status"] == "graded" and 0 < float(got["bob.py"]["score"]) < MAX_02
+    assert float(got["bob.py"]["softmax"]) < 4 and got["bob.py"]["relu"] == f"{points_for('relu'):g}"
     assert got["carol.py"]["status"] == "unusable" and "syntax error" in got["carol.py"]["reason"]
     assert got["dave.py"]["status"] == "timeout" and "did not finish within 6 s" in got["dave.py"]["reason"]
     assert got["erin.py"]["status"] in ("graded", "error", "unusable")  # an exiting submission is a row too
     assert got["frank"]["status"] == "graded" and got["frank"]["score"] == "0"  # the untouched release notebook
-    assert got["grace"]["status"] == "missing" and got["grace"]["max_score"] == "19"
+    assert got["grace"]["status"] == "missing" and got["grace"]["max_score"] == MAX_02_TEXT
     assert "grading" in done.stderr  # the progress bar, on stderr
     lines = [json.loads(line) for line in (tmp_path / "two.jsonl").read_text().splitlines()]
     assert [line["submission_id"] for line in lines] == list(got)
@@ -90,7 +101,7 @@ def test_a_second_run_grades_only_what_changed(submissions, tmp_path):
     (submissions / "bob.py").write_text(reference_source())  # bob fixed his softmax
     third = grade(submissions, out, "--jobs", "2")
     assert "graded 1, skipped 2" in third.stderr
-    assert rows(out)["bob.py"]["score"] == "19"
+    assert rows(out)["bob.py"]["score"] == MAX_02_TEXT
 
     forced = grade(submissions, out, "--jobs", "2", "--force")
     assert "graded 3, skipped 0" in forced.stderr
@@ -133,8 +144,8 @@ def test_a_long_lived_judge_gives_each_submission_a_fresh_sandbox(tmp_path):
         first, second = judge.answer(litter), judge.answer(looks)
     finally:
         judge.close()
-    assert first["max_score"] == 19 and first["score"] < 19  # its own patched numpy.maximum cost it relu
-    assert second["score"] == second["max_score"] == 19, [r for r in second["results"] if not r["passed"]]
+    assert first["max_score"] == MAX_02 and first["score"] < MAX_02  # its own patched numpy.maximum cost it relu
+    assert second["score"] == second["max_score"] == MAX_02, [r for r in second["results"] if not r["passed"]]
 
 
 @pytest.mark.slow
@@ -160,7 +171,7 @@ def test_a_long_lived_judge_that_dies_costs_no_submission_its_grade(tmp_path):
         start = time.monotonic()
         assert judge.answer(slow) is None and time.monotonic() - start < 4
         killer.join()
-        assert judge.answer(fine)["score"] == 19
+        assert judge.answer(fine)["score"] == MAX_02
     finally:
         judge.close()
 
@@ -178,8 +189,8 @@ def test_a_long_lived_judge_past_its_deadline_is_replaced(tmp_path):
         judge.ask(fine)
         timed_out = judge.answer(loops)
         assert timed_out["kind"] == "timeout" and "did not finish within 3 s" in timed_out["error"]
-        assert timed_out["max_score"] == 19 and len(timed_out["results"]) == 14
-        assert judge.answer(fine)["score"] == 19
+        assert timed_out["max_score"] == MAX_02 and len(timed_out["results"]) == len(checks_for_02())
+        assert judge.answer(fine)["score"] == MAX_02
     finally:
         judge.close()
 
@@ -198,7 +209,7 @@ def test_a_long_lived_judge_is_replaced_after_so_many_answers(tmp_path):
             judge.ask(path)
         for path in paths:
             pids.append(judge._proc.pid if judge._proc else None)
-            assert judge.answer(path)["score"] == 19
+            assert judge.answer(path)["score"] == MAX_02
     finally:
         judge.close()
     assert pids[0] is None and pids[1] is not None and pids[2] is None  # a fresh judge for the third

@@ -119,16 +119,20 @@ def _sigmoid_extreme_batches():
     ]
 
 
-def _no_warning(called: Called, args, kwargs):
+def _values_without_warning(function: str, called: Called, args, kwargs, fix: str):
     """No RuntimeWarning for float64 input (float32 input: the values only), then the values."""
     z = args[0]
     if called.warnings and z.dtype == np.float64:
-        raise Mismatch("sigmoid warned on this input: " + "; ".join(called.warnings),
-                       ["a sigmoid must handle |z| up to 1e4 without overflow: exp may only ever see "
-                        "numbers <= 0 (or use np.tanh)"])
+        raise Mismatch(f"{function} warned on this input: " + "; ".join(called.warnings), [fix])
     with np.errstate(all="ignore"):
-        expected = REFERENCE["sigmoid"](z)
+        expected = REFERENCE[function](z)
     default_compare(expected, called.value, args, kwargs)
+
+
+def _no_warning(called: Called, args, kwargs):
+    _values_without_warning("sigmoid", called, args, kwargs,
+                            "a sigmoid must handle |z| up to 1e4 without overflow: exp may only ever see "
+                            "numbers <= 0 (or use np.tanh)")
 
 
 def _warnings_and_value(called: Called, args, kwargs):
@@ -256,15 +260,9 @@ CHECKS = CHECKS + PROMISES_02
 
 
 def _derivative_no_warning(called: Called, args, kwargs):
-    """sigmoid_derivative: no RuntimeWarning for float64 input, then the values."""
-    z = args[0]
-    if called.warnings and z.dtype == np.float64:
-        raise Mismatch("sigmoid_derivative warned on this input: " + "; ".join(called.warnings),
-                       ["compute it from a sigmoid that never overflows (exp may only see numbers <= 0, "
-                        "or use np.tanh): s * (1 - s) with s = sigmoid(z)"])
-    with np.errstate(all="ignore"):
-        expected = REFERENCE["sigmoid_derivative"](z)
-    default_compare(expected, called.value, args, kwargs)
+    _values_without_warning("sigmoid_derivative", called, args, kwargs,
+                            "compute it from a sigmoid that never overflows (exp may only see numbers <= 0, "
+                            "or use np.tanh): s * (1 - s) with s = sigmoid(z)")
 
 
 PUBLIC_PROMISES_02 = [

@@ -85,17 +85,19 @@ class JudgeOptions:
     python: str | None = None           # the interpreter that runs the judge (default: this one)
     env: dict = field(default_factory=dict)  # added to the judge's environment
 
-    def check_argv(self, submission: str) -> list[str]:
-        argv = autograder_argv(self.python) + ["check", submission, "--json"]
-        if self.assignment:
-            argv += ["--assignment", self.assignment]
+    def judge_flags(self) -> list[str]:
+        """The options as `check` and `judge-service` both take them."""
+        flags = ["--assignment", self.assignment] if self.assignment else []
         if self.timeout is not None:
-            argv += ["--timeout", f"{self.timeout:g}"]
+            flags += ["--timeout", f"{self.timeout:g}"]
         if self.public:
-            argv.append("--public")
+            flags.append("--public")
         if self.require_sandbox:
-            argv.append("--require-sandbox")
-        return argv
+            flags.append("--require-sandbox")
+        return flags
+
+    def check_argv(self, submission: str) -> list[str]:
+        return autograder_argv(self.python) + ["check", submission, "--json"] + self.judge_flags()
 
     def environment(self) -> dict:
         env = dict(os.environ)

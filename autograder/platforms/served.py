@@ -38,17 +38,7 @@ class ServedJudge:
         self._buffer = b""
 
     def argv(self) -> list[str]:
-        o = self.options
-        argv = autograder_argv(o.python) + ["judge-service"]
-        if o.assignment:
-            argv += ["--assignment", o.assignment]
-        if o.timeout is not None:
-            argv += ["--timeout", f"{o.timeout:g}"]
-        if o.public:
-            argv.append("--public")
-        if o.require_sandbox:
-            argv.append("--require-sandbox")
-        return argv
+        return autograder_argv(self.options.python) + ["judge-service"] + self.options.judge_flags()
 
     def ask(self, path: str) -> None:
         """Ask for a submission ahead of `answer`: the judge launches its sandbox as soon as it is
