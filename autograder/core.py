@@ -26,6 +26,7 @@ class Check:
     points: float = 1.0
     hidden: bool = False
     uses: tuple[str, ...] = ()
+    promise: bool = False   # arguments left alone, nothing kept: counts once the function answers right
 
     @property
     def id(self) -> str:

@@ -92,7 +92,7 @@ def judge_in(sandbox: Sandbox, checks: list[Check], *, timeout: float | None = N
     for worker in throwaway.values():
         worker.shutdown()
     # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
-    results = diagnose.reconcile(results)
+    results = promises_count_with_an_answer(checks, diagnose.reconcile(results))
     return Verdicts(results, list(sandbox.notes), flags, sandbox.isolation, sandbox.detail)
 
 
@@ -189,7 +189,19 @@ def judge_checks(ns: MutableMapping, checks: list[Check], *, timeout: float | No
             results.append(_from_outcome(check, outcome))
         # diagnosis by relation, cross-case rule: a relational hint stays only if it fits every failing check
         results[-len(group):] = diagnose.reconcile(results[-len(group):])
-    return results
+    return promises_count_with_an_answer(checks, results)
+
+
+def promises_count_with_an_answer(checks: list[Check], results: list[Result]) -> list[Result]:
+    """A promise (arguments left alone, nothing kept between calls) earns its points only when its
+    function also gives a right answer on one of its other checks run here: a function that returns
+    nothing useful keeps both promises trivially, and must not score for it."""
+    judged = {c.function for c in checks if not c.promise}
+    answered = {c.function for c, r in zip(checks, results) if not c.promise and r.passed}
+    return [_failed(c, f"{c.function} keeps this promise, but it counts only once {c.function} gives a right "
+                       "answer on one of its other checks")
+            if c.promise and r.passed and c.function in judged - answered else r
+            for c, r in zip(checks, results)]
 
 
 def _local_info(ns: Mapping, function: str) -> NameInfo:

@@ -238,3 +238,19 @@ def test_an_unwritten_function_earns_no_promise_points():
     promises = [c for f in FUNCTIONS for c in checks_for(f) if c.name in PROMISE_CHECKS | {"restores_x"}]
     earned = [f"{r.function}.{r.check}" for r in judge_checks(every_stub, promises) if r.points]
     assert not earned
+
+
+def test_a_wrong_function_earns_no_promise_points():
+    """relu returning its input unchanged leaves z alone and keeps no state: both promises hold, yet
+    with no right answer elsewhere they earn nothing, and say why; the right relu earns them."""
+    from autograder.checks import checks_for
+    from autograder.judge import judge_checks
+
+    relu_checks = checks_for("relu")
+    assert any(c.promise for c in relu_checks) and any(not c.promise for c in relu_checks)
+    wrong = judge_checks({**REFERENCE, "relu": lambda z: z.copy()}, relu_checks)
+    assert sum(r.points for r in wrong) == 0
+    held = [r for c, r in zip(relu_checks, wrong) if c.promise]
+    assert held and all("counts only once relu gives a right answer" in r.problem for r in held)
+    right = judge_checks(dict(REFERENCE), relu_checks)
+    assert all(r.passed for r in right) and sum(r.points for r in right) == sum(c.points for c in relu_checks)

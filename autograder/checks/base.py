@@ -16,6 +16,7 @@ import tempfile
 import traceback
 import types
 import warnings
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -579,7 +580,8 @@ def unchanged_check(function: str, name: str, title: str, cases: Callable[[], li
             raise Mismatch(f"{function} changed its argument {observed[0]}",
                            list(observed[1:4]) + [fix or _LEAVE_IT])
 
-    return probe_check(function, name, title, cases, probe, verdict, points=points, hidden=hidden, uses=uses)
+    check = probe_check(function, name, title, cases, probe, verdict, points=points, hidden=hidden, uses=uses)
+    return dataclasses.replace(check, promise=True)
 
 
 def stateless_check(function: str, name: str, title: str, cases: Callable[[], list[Case]],
@@ -615,8 +617,9 @@ def stateless_check(function: str, name: str, title: str, cases: Callable[[], li
                             "calls (a global variable, a default argument like cache={}, an attribute set "
                             "on a function), and each call must use what it is given"])
 
-    return probe_check(function, name, title, interleaved_case, probe, verdict, points=points, hidden=hidden,
-                       uses=uses)
+    check = probe_check(function, name, title, interleaved_case, probe, verdict, points=points, hidden=hidden,
+                        uses=uses)
+    return dataclasses.replace(check, promise=True)
 
 
 def _deep_copy(value):
