@@ -5,7 +5,14 @@ import argparse
 import sys
 
 from autograder.assignments import ASSIGNMENTS
-from autograder.cli_common import EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, resolve_assignment, unusable
+from autograder.cli_common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    EXIT_UNUSABLE,
+    add_check_and_capstone,
+    resolve_assignment,
+    unusable,
+)
 
 __all__ = ["EXIT_FAIL", "EXIT_PASS", "EXIT_UNUSABLE", "build_parser", "main", "resolve_assignment"]
 
@@ -100,24 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", help="judge a submission (.py or .ipynb) and print feedback")
-    check.add_argument("submission", help="a .py file or a notebook that defines the learner functions")
-    check.add_argument("--assignment", help="judge one assignment only (e.g. 02_activations, 02)")
-    check.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    check.add_argument("--public", action="store_true", help="run only the checks learners see in notebooks")
-    check.add_argument("--timeout", type=float, default=None,
-                       help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
-    check.add_argument("--require-sandbox", action="store_true",
-                       help="refuse to grade unless learner code runs in the bubblewrap sandbox")
-    check.set_defaults(func=cmd_check)
-
-    capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
-    capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
-    capstone.add_argument("--submission", help="the notebook or .py file whose predict is also graded")
-    capstone.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    capstone.add_argument("--require-sandbox", action="store_true",
-                          help="refuse to grade unless the submission's code runs in the bubblewrap sandbox")
-    capstone.set_defaults(func=cmd_capstone)
+    check = add_check_and_capstone(sub, cmd_check, cmd_capstone, learner=False)
 
     audit = sub.add_parser("audit", help="re-judge every autograded submission in the sandbox; list disagreements "
                                           "with the gradebook")

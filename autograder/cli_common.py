@@ -13,6 +13,49 @@ from autograder.assignments import ASSIGNMENTS, find
 EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2   # every check passed; one failed; nothing could be graded
 
 
+# The words of the two commands both CLIs have, for who runs them: the instructor judges a
+# submission, the learner checks their own code.
+_WORDS = {
+    False: {"check": "judge a submission (.py or .ipynb) and print feedback",
+            "submission": "a .py file or a notebook that defines the learner functions",
+            "assignment": "judge one assignment only (e.g. 02_activations, 02)",
+            "public": "run only the checks learners see in notebooks",
+            "check_sandbox": "refuse to grade unless learner code runs in the bubblewrap sandbox",
+            "predict": "the notebook or .py file whose predict is also graded",
+            "capstone_sandbox": "refuse to grade unless the submission's code runs in the bubblewrap sandbox"},
+    True: {"check": "check a submission (.py or .ipynb) with the public checks",
+           "submission": "a .py file or a notebook that defines the functions",
+           "assignment": "check one assignment only (e.g. 02_activations, 02)",
+           "public": "(the kit has public checks only)",
+           "check_sandbox": "refuse to run unless your code runs in the bubblewrap sandbox",
+           "predict": "the notebook or .py file whose predict is also checked",
+           "capstone_sandbox": "refuse to run unless your code runs in the bubblewrap sandbox"},
+}
+
+
+def add_check_and_capstone(sub, cmd_check, cmd_capstone, *, learner: bool):
+    """The `check` and `capstone` commands, with the same arguments in both CLIs; returns `check`
+    (the instructor's CLI adds its platform options to it)."""
+    words = _WORDS[learner]
+    check = sub.add_parser("check", help=words["check"])
+    check.add_argument("submission", help=words["submission"])
+    check.add_argument("--assignment", help=words["assignment"])
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    check.add_argument("--public", action="store_true", help=words["public"])
+    check.add_argument("--timeout", type=float, default=None,
+                       help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
+    check.add_argument("--require-sandbox", action="store_true", help=words["check_sandbox"])
+    check.set_defaults(func=cmd_check)
+
+    capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
+    capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
+    capstone.add_argument("--submission", help=words["predict"])
+    capstone.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    capstone.add_argument("--require-sandbox", action="store_true", help=words["capstone_sandbox"])
+    capstone.set_defaults(func=cmd_capstone)
+    return check
+
+
 def resolve_assignment(name: str) -> str:
     """'02_activations', '02' or 'activations' all name the same assignment."""
     found = find(name)
