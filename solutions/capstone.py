@@ -22,7 +22,8 @@ from .backprop import forward
 from .init import init_params
 
 __all__ = ["predict", "save_params", "load_params",
-           "CapstoneConfig", "CONFIG", "standardise", "fold_standardisation", "lr_at", "BlasThreads",
+           "CapstoneConfig", "CONFIG", "standardise", "fold_standardisation", "lr_at", "HeavyBallRows",
+           "BlasThreads",
            "train_capstone"]
 
 
@@ -167,6 +168,53 @@ def _views(buffer, shapes):
     return views
 
 
+class HeavyBallRows:
+    """The optimiser's memory as five rows of one (5, P) float32 array, and its update as ONE BLAS call.
+
+    SGD with momentum in heavy-ball form (see ``train_capstone``) reads three vectors per step: the
+    parameters p, the previous parameters p_prev and the gradients g (already scaled by lr), and
+    writes p_new = a p - c p_prev - g. That is the product of the 3 numbers (a, -c, -1) with the
+    (3, P) matrix whose rows are the three vectors: ``np.matmul(coef, rows, out=p_new)`` is one pass
+    over memory, on every BLAS thread, where NumPy's elementwise operations need four passes, on one
+    core. NumPy hands three rows to the BLAS as one matrix only if they are evenly spaced rows of one
+    array, and the result must go to a row that is not read. Five rows do it: the gradients stay in
+    row 2 and the parameters move round 1 -> 3 -> 4 -> 0 -> 1, so that (previous, current) is (0, 1),
+    (1, 3), (3, 4) or (4, 0): with row 2 that is rows 0 1 2, 1 2 3, 2 3 4 or 0 2 4, evenly spaced each
+    time, and the new parameters go to the fourth row of the round, which none of them is.
+    ``params`` and ``grads`` are dicts of named views into the rows (params["W1"] is a (784, H) view).
+    """
+
+    GRADIENTS = 2
+    ROUND = (1, 3, 4, 0)   # the row of the current parameters, step after step
+
+    def __init__(self, init):
+        flat = np.concatenate([value.astype(np.float32).ravel() for value in init.values()])
+        self.rows = np.empty((5, flat.size), np.float32)
+        self.rows[[0, 1]] = flat                     # p_prev = p: no momentum at the first step
+        views = [_views(row, init) for row in self.rows]
+        self.grads = views[self.GRADIENTS]
+        self.coef = np.empty(3, np.float32)
+        self._phases = []                            # per step of the round: what the update needs
+        for k, current in enumerate(self.ROUND):
+            previous, new = self.ROUND[k - 1], self.ROUND[(k + 1) % 4]
+            read = sorted((previous, current, self.GRADIENTS))
+            spacing = read[1] - read[0]
+            assert read[2] - read[1] == spacing and new not in read
+            self._phases.append((self.rows[read[0]:read[2] + 1:spacing], self.rows[new], views[new],
+                                 read.index(current), read.index(previous), read.index(self.GRADIENTS)))
+        self.step_index = 0
+        self.params = views[self.ROUND[0]]
+
+    def update(self, a, c):
+        """p_new = a p - c p_prev - g in one call; afterwards ``params`` are views of p_new."""
+        rows, out, out_views, i_p, i_prev, i_g = self._phases[self.step_index % 4]
+        self.coef[i_p], self.coef[i_prev], self.coef[i_g] = a, -c, -1
+        np.matmul(self.coef, rows, out=out)
+        self.step_index += 1
+        self.params = out_views
+        return out_views
+
+
 class BlasThreads:
     """The number of threads the BLAS (OpenBLAS under NumPy) may use, set and measured by the trainer.
 
@@ -256,9 +304,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
       the backward pass needs anyway; column sums (the bias gradients) are products with a ones
       vector, which the BLAS does faster than ``np.sum``; the logits are stored transposed, so the
       softmax's per-sample max and sum run down 10 long rows, not along m rows of 10;
-    - parameters, gradients and the previous parameters each live in ONE flat buffer (``params["W1"]``
-      is a view into it), so the optimiser is 4 whole-buffer NumPy calls per step, not 4 per parameter
-      (momentum in heavy-ball form, see the update: one pass fewer than with a velocity);
+    - parameters, gradients and the previous parameters are each ONE flat vector (``params["W1"]``
+      is a view into it), rows of one array, so the optimiser is a single BLAS call per step over
+      all of them (momentum in heavy-ball form: a sum of three scaled vectors, see HeavyBallRows);
     - scalars are folded into the smallest array: lr and 1/m multiply dZ2 (10 x m), not the
       200,000 gradients;
     - the loss of each sample is kept, not computed: one log over the whole epoch at its end;
@@ -282,13 +330,11 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
     rng = np.random.default_rng(config.seed)
     init = init_params([d, H, C], rng)
 
-    # One flat float32 buffer for all parameters and one for their gradients; params["W1"] etc. are
-    # reshaped views into them, so writing a view writes the buffer and one call updates every
-    # parameter. The optimiser keeps the previous parameters too, in a second buffer of the same
-    # layout (see the update); the two buffers swap roles every step, and so do their views.
-    flat = np.concatenate([value.astype(np.float32).ravel() for value in init.values()])
-    flat_prev, grad_flat = flat.copy(), np.empty_like(flat)   # p_prev = p: no velocity at the start
-    params, params_prev, grads = (_views(buffer, init) for buffer in (flat, flat_prev, grad_flat))
+    # All parameters live in one flat float32 vector, and so do their gradients and the previous
+    # parameters: rows of one array (HeavyBallRows). params["W1"] etc. are reshaped views into a row,
+    # so the backward pass writes the gradients in place and one call updates every parameter.
+    optimiser = HeavyBallRows(init)
+    params, grads = optimiser.params, optimiser.grads
     gW1, gb1, gW2, gb2 = grads["W1"], grads["b1"], grads["W2"], grads["b2"]
 
     # The batch's arrays, allocated for a full batch; the last, smaller batch uses their first rows
@@ -338,8 +384,9 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                 # the batch, gathered and standardised in place: (x - mean) / std
                 if pixels:
                     np.take(X, idx, axis=0, out=pixels_full[:m])
-                    np.multiply(pixels_full[:m], scale, out=xb)
-                    xb -= shift
+                    np.copyto(xb, pixels_full[:m])     # a plain uint8 -> float32 conversion, then
+                    xb *= scale                        # float32 work in place: faster than one
+                    xb -= shift                        # mixed-type multiply, the same numbers
                 else:
                     np.take(X, idx, axis=0, out=xb)
                     xb -= mean
@@ -374,16 +421,11 @@ def train_capstone(X, labels, config=None, *, X_test=None, labels_test=None, log
                 # SGD with momentum and weight decay, torch.optim.SGD's v = mu v + (g + wd p); p -= lr v,
                 # written with the last two parameter vectors instead of v (Polyak's heavy ball): the
                 # step lr v is p_prev - p, so with c = mu lr / lr_prev and the gradients lr g already,
-                #     p_new = p - (c (p_prev - p) + lr g + lr wd p) = (1 + c - lr wd) p - (c p_prev + lr g).
-                # Written over p_prev's buffer, which then becomes the current one: four passes over
-                # all the parameters, where the velocity form needs five and the textbook form six.
+                #     p_new = p - (c (p_prev - p) + lr g + lr wd p) = (1 + c - lr wd) p - c p_prev - lr g,
+                # one product of 3 coefficients with 3 rows: one BLAS call (HeavyBallRows), where the
+                # velocity form needs five elementwise passes over all the parameters.
                 c = mu * (lr / lr_prev) if lr_prev else f32(0)   # (lr = 0: no step at all)
-                flat_prev *= c
-                flat_prev += grad_flat
-                np.multiply(flat, f32(1) + c - lr * wd, out=grad_flat)  # the gradients are used: reuse
-                np.subtract(grad_flat, flat_prev, out=flat_prev)        # their buffer
-                flat, flat_prev = flat_prev, flat
-                params, params_prev = params_prev, params
+                params = optimiser.update(f32(1) + c - lr * wd, c)
                 lr_prev = lr
                 history["step_seconds"][step] = time.perf_counter() - t_step
                 step += 1

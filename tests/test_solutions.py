@@ -565,6 +565,63 @@ def test_train_capstone_runs_on_a_small_subset():
         np.testing.assert_array_equal(again[key], params[key])
 
 
+def _textbook_capstone(X, labels, config):
+    """The capstone training as a textbook writes it, in float64: forward, backward, and
+    torch.optim.SGD's update v = mu v + (g + wd p); p -= lr v per parameter, with the same init,
+    data order and schedule as train_capstone documents."""
+    from solutions import capstone
+
+    rng = np.random.default_rng(config.seed)
+    p = {k: v.astype(np.float32).astype(np.float64)
+         for k, v in init_params(config.layer_sizes, rng).items()}
+    v = {k: np.zeros_like(a) for k, a in p.items()}
+    Xs = capstone.standardise(X, config).astype(np.float64)
+    n, B = len(X), config.batch_size
+    total, step = -(-n // B) * config.epochs, 0
+    for _ in range(config.epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, B):
+            idx = order[start:start + B]
+            x, y = Xs[idx], labels[idx]
+            Z1 = x @ p["W1"] + p["b1"]
+            A1 = np.maximum(Z1, 0)
+            Z2 = A1 @ p["W2"] + p["b2"]
+            P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            dZ2 = (P - np.eye(10)[y]) / len(idx)
+            dZ1 = (dZ2 @ p["W2"].T) * (Z1 > 0)
+            grads = {"W1": x.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": A1.T @ dZ2, "b2": dZ2.sum(axis=0)}
+            lr = capstone.lr_at(step, total, config)
+            for k in p:
+                v[k] = config.momentum * v[k] + grads[k] + config.weight_decay * p[k]
+                p[k] = p[k] - lr * v[k]
+            step += 1
+    return capstone.fold_standardisation(p, config)
+
+
+def test_train_capstone_is_the_textbook_training():
+    """The fast trainer (one flat buffer, heavy-ball momentum as one BLAS call over rows of one
+    array, transposed logits, lr folded into dZ2) computes what the textbook float64 training
+    computes, step for step: 4 epochs of 6 batches, the last one smaller, so every row of the
+    optimiser's round (HeavyBallRows) is used and the momentum matters."""
+    import dataclasses
+
+    from solutions import capstone
+
+    rng = np.random.default_rng(5)
+    X = rng.random((44, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 44)
+    config = dataclasses.replace(capstone.CONFIG, epochs=4, batch_size=8, hidden=16, lr=0.05, seed=2)
+    fast, _ = capstone.train_capstone(X, labels, config, threads=1)
+    slow = _textbook_capstone(X, labels, config)
+    init = capstone.fold_standardisation(
+        {k: v.astype(np.float32) for k, v in init_params(config.layer_sizes, np.random.default_rng(2)).items()},
+        config)
+    for key in slow:
+        assert not np.allclose(slow[key], init[key], atol=1e-4)  # the training moved every parameter
+        np.testing.assert_allclose(fast[key], slow[key], rtol=1e-3, atol=1e-5 * np.abs(slow[key]).max())
+
+
 def test_capstone_init_and_order_are_documented_draws():
     """The first permutation drawn after init_params is the first epoch's order (what a port replicates)."""
     import dataclasses
