@@ -80,7 +80,8 @@ def main(argv=None):
         accs.append(acc)
         busy.append(others or 0.0)
         last_epoch = [line for line in out.getvalue().splitlines() if line.startswith("epoch")][-1:]
-        print(f"run {r + 1}: {seconds:.2f} s, test accuracy {acc:.4f} "
+        threads = "".join(str(t) for t in namespace["blas"].used)  # the BLAS threads of each epoch
+        print(f"run {r + 1}: {seconds:.2f} s, test accuracy {acc:.4f}, BLAS threads per epoch {threads} "
               f"(other processes used {busy[-1]:.1f} CPU-s meanwhile)  {''.join(last_epoch).strip()}",
               flush=True)
     median = statistics.median(times)

@@ -36,7 +36,8 @@ VERSION = "0.1.0"
 SHIPPED = [
     "__init__.py", "__main__.py", "assignments.py", "cli_common.py", "core.py", "compare.py", "diagnose.py",
     "report.py", "submission.py", "isolation.py", "notebook.py", "judge.py", "recorded.py", "mnist.py", "plots.py",
-    "progress.py", "kaggle.py", "capstone.py", "rehearsal.py", "model_file.py", "pytest_plugin.py", "suite/__init__.py",
+    "progress.py", "blas_threads.py", "kaggle.py", "capstone.py", "rehearsal.py", "model_file.py", "pytest_plugin.py",
+    "suite/__init__.py",
     "suite/test_checks.py", "sandbox/__init__.py", "sandbox/wire.py", "sandbox/frameworks.py", "sandbox/worker.py",
     "sandbox/remote.py", "sandbox/launch.py", "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
     "checks/promises.py",  # the promise checks' builders: no reference, no hidden case

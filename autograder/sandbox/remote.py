@@ -39,6 +39,7 @@ RUNTIME_FILES = {
     "mnist.py": "mnist.py",
     "plots.py": "plots.py",
     "progress.py": "progress.py",
+    "blas_threads.py": "blas_threads.py",   # the capstone's training cell chooses BLAS threads with it
     "kaggle.py": "kaggle.py",
     "rehearsal.py": "rehearsal.py",   # the capstone's set-up cell imports it; while loading it does nothing
     "sandbox/__init__.py": "sandbox/__init__.py",
