@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = add_check_and_capstone(sub, cmd_check, cmd_capstone, learner=False)
+    add_check_and_capstone(sub, cmd_check, cmd_capstone, learner=False)
 
     audit = sub.add_parser("audit", help="re-judge every autograded submission in the sandbox; list disagreements "
                                           "with the gradebook")
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--out", metavar="FILE", help="write here instead of to standard output")
     example.set_defaults(func=cmd_example)
 
-    add_platform_commands(sub, check)
+    add_platform_commands(sub)
     add_bundle_command(sub)
     return parser
 
@@ -161,30 +161,8 @@ def add_bundle_command(sub) -> None:
 
 
 # --- platforms and batch grading (issue 9): subcommands export, gradescope-grade, prairielearn-grade,
-# grade, and the --format option of check. Self-contained: build_parser calls add_platform_commands.
-
-def cmd_check_format(args) -> int:
-    """`check --format`: text and json are cmd_check's own; a platform format runs the command-line
-    door as a subprocess (`check --json`) and converts its report."""
-    fmt = getattr(args, "format", None)
-    if fmt in (None, "text"):
-        return cmd_check(args)
-    if fmt == "json":
-        args.json = True
-        return cmd_check(args)
-    from autograder.platforms import render
-    from autograder.platforms.runner import JudgeOptions, judge_file
-
-    options = JudgeOptions(assignment=resolve_assignment(args.assignment) if args.assignment else None,
-                           timeout=args.timeout, public=args.public, deadline=args.deadline,
-                           require_sandbox=getattr(args, "require_sandbox", False))
-    report, runs = judge_file(args.submission, options)
-    extra = {"execution_time": sum(run.seconds for run in runs)} if fmt == "gradescope" else {}
-    sys.stdout.write(render(report, fmt, **extra))
-    if report.get("error"):
-        return EXIT_UNUSABLE
-    return EXIT_PASS if all(r["passed"] for r in report["results"]) else EXIT_FAIL
-
+# grade. Self-contained: build_parser calls add_platform_commands. (`check --format` is both CLIs':
+# cli_common.check_in_format.)
 
 def cmd_export(args) -> int:
     from pathlib import Path
@@ -203,9 +181,14 @@ def cmd_export(args) -> int:
 
         out = export([assignment], args.out or "prairielearn", image=args.image, config=config)
     else:
-        from autograder.platforms.classroom import export
+        if args.all_checks:
+            return unusable("export classroom has no --all-checks: the workflow runs in each student's own "
+                            "repository, so hidden checks (and the reference they need) would ship to every "
+                            "student. Classroom runs the public checks of the learner's kit; grade the hidden "
+                            "checks on Gradescope, PrairieLearn or with `grade` (see docs/platforms.md)")
+        from autograder.platforms.classroom_export import export
 
-        out = export(assignment, args.out or "classroom", public_only=not args.all_checks)
+        out = export(assignment, args.out or "classroom", deadline=args.deadline)
     print(f"wrote {Path(out)}; see docs/platforms.md for what to do with it")
     return 0
 
@@ -242,15 +225,7 @@ def cmd_judge_service(args) -> int:
                           require_sandbox=args.require_sandbox))
 
 
-def add_platform_commands(sub, check) -> None:
-    from autograder.platforms import FORMATS
-
-    check.add_argument("--format", choices=("text",) + FORMATS, default=None,
-                       help="print the report as text, the judge's JSON, or a platform's result format")
-    check.add_argument("--deadline", type=float, default=600.0,
-                       help="with a platform --format: seconds the whole check may take (default 600)")
-    check.set_defaults(func=cmd_check_format)
-
+def add_platform_commands(sub) -> None:
     export = sub.add_parser("export", help="package an assignment for Gradescope, PrairieLearn or GitHub Classroom")
     export.add_argument("platform", choices=("gradescope", "prairielearn", "classroom"))
     export.add_argument("assignment", help="the assignment (e.g. 02_activations, 02)")
@@ -259,14 +234,16 @@ def add_platform_commands(sub, check) -> None:
                         choices=("hidden", "after_due_date", "after_published", "visible"),
                         help="Gradescope: when students see hidden checks (default after_published)")
     export.add_argument("--deadline", type=float, default=480.0,
-                        help="Gradescope: seconds one submission's grading may take (default 480 of its 600)")
+                        help="Gradescope and Classroom: seconds one submission's grading may take (default 480; "
+                             "Gradescope allows 600, the Classroom step a few minutes more than this)")
     export.add_argument("--check-timeout", type=float, default=None, help="seconds each check may take")
     export.add_argument("--require-sandbox", action="store_true",
                         help="grade only inside the sandbox (the judge refuses otherwise)")
     export.add_argument("--image", default="YOUR_DOCKERHUB_USER/backprop-kit-grader",
                         help="PrairieLearn: the Docker image name the questions use")
-    export.add_argument("--all-checks", action="store_true",
-                        help="Classroom: run hidden checks too (they ship in the student's repository)")
+    # Classroom once shipped the instructor's wheel (reference and hidden checks) to every student with
+    # --all-checks; it is refused with the reason now, rather than left to argparse's "unrecognized"
+    export.add_argument("--all-checks", action="store_true", help=argparse.SUPPRESS)
     export.set_defaults(func=cmd_export)
 
     gs = sub.add_parser("gradescope-grade", help="grade ROOT/submission into ROOT/results/results.json (Gradescope)")

@@ -9,6 +9,7 @@ import json
 import sys
 
 from autograder.assignments import ASSIGNMENTS, find
+from autograder.platforms import FORMATS
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNUSABLE = 0, 1, 2   # every check passed; one failed; nothing could be graded
 
@@ -33,9 +34,15 @@ _WORDS = {
 }
 
 
+# What `check --format` offers: the kit prints the judge's JSON and GitHub Classroom's runner JSON
+# (its Classroom workflow runs the kit); the instructor's CLI every platform's format.
+LEARNER_FORMATS = ("text", "json", "classroom")
+INSTRUCTOR_FORMATS = ("text",) + FORMATS
+
+
 def add_check_and_capstone(sub, cmd_check, cmd_capstone, *, learner: bool):
     """The `check` and `capstone` commands, with the same arguments in both CLIs; returns `check`
-    (the instructor's CLI adds its platform options to it)."""
+    (the instructor's CLI adds its platform commands beside it)."""
     words = _WORDS[learner]
     check = sub.add_parser("check", help=words["check"])
     check.add_argument("submission", help=words["submission"])
@@ -45,7 +52,12 @@ def add_check_and_capstone(sub, cmd_check, cmd_capstone, *, learner: bool):
     check.add_argument("--timeout", type=float, default=None,
                        help="seconds each check may take (default 5, or $BACKPROP_KIT_TIMEOUT)")
     check.add_argument("--require-sandbox", action="store_true", help=words["check_sandbox"])
-    check.set_defaults(func=cmd_check)
+    check.add_argument("--format", choices=LEARNER_FORMATS if learner else INSTRUCTOR_FORMATS, default=None,
+                       help="print the report as text, the judge's JSON (as --json) or "
+                            + ("GitHub Classroom's runner JSON" if learner else "a platform's result format"))
+    check.add_argument("--deadline", type=float, default=600.0,
+                       help="with a platform --format: seconds the whole check may take (default 600)")
+    check.set_defaults(func=lambda args: check_in_format(args, cmd_check))
 
     capstone = sub.add_parser("capstone", help="grade a capstone model file on the 10,000 test images")
     capstone.add_argument("model", help="the saved model (.npz with W1, b1, ..., WL, bL)")
@@ -54,6 +66,36 @@ def add_check_and_capstone(sub, cmd_check, cmd_capstone, *, learner: bool):
     capstone.add_argument("--require-sandbox", action="store_true", help=words["capstone_sandbox"])
     capstone.set_defaults(func=cmd_capstone)
     return check
+
+
+def check_in_format(args, cmd_check) -> int:
+    """`check` in the format asked for: text and JSON are `cmd_check`'s own (the CLI's judge); a
+    platform's format runs the command-line door as a subprocess with a deadline (`check --json`:
+    `autograder.platforms.runner`) and converts its report, so it always prints a result, also for a
+    missing, unreadable or broken submission, a crash or a time-out. Both CLIs run this function:
+    the instructor's (every platform) and the kit's (`--format classroom`, its Classroom workflow)."""
+    fmt = getattr(args, "format", None)
+    if fmt in (None, "text"):
+        return cmd_check(args)
+    if fmt == "json":
+        args.json = True
+        return cmd_check(args)
+    from autograder.platforms import error_report, render
+    from autograder.platforms.runner import JudgeOptions, judge_file
+
+    assignment = resolve_assignment(args.assignment) if args.assignment else None
+    options = JudgeOptions(assignment=assignment, timeout=args.timeout, public=args.public, deadline=args.deadline,
+                           require_sandbox=getattr(args, "require_sandbox", False))
+    try:
+        report, runs = judge_file(args.submission, options)
+    except Exception as exc:  # the judge could not even be started: still a result that says so
+        report, runs = error_report(args.submission, f"the grader failed: {type(exc).__name__}: {exc}", kind="crash",
+                                    assignment=assignment, public=args.public), []
+    extra = {"execution_time": sum(run.seconds for run in runs)} if fmt == "gradescope" else {}
+    sys.stdout.write(render(report, fmt, **extra))
+    if report.get("error"):
+        return EXIT_UNUSABLE
+    return EXIT_PASS if all(r["passed"] for r in report["results"]) else EXIT_FAIL
 
 
 def resolve_assignment(name: str) -> str:

@@ -399,8 +399,7 @@ def test_prairielearn_grade_in_a_grade_root(tmp_path, subs, buggy_score):
 
 
 @pytest.mark.slow
-def test_prairielearn_and_classroom_exports(tmp_path):
-    import yaml
+def test_prairielearn_export(tmp_path):
 
     pl = tmp_path / "pl"
     assert cli("export", "prairielearn", "02", "--out", pl, "--image", "me/kit").returncode == 0
@@ -415,13 +414,172 @@ def test_prairielearn_and_classroom_exports(tmp_path):
     question = pl / "questions" / "backprop_02_activations" / "question.html"
     assert 'file-names="activations.ipynb"' in question.read_text()
 
-    cl = tmp_path / "cl"
-    assert cli("export", "classroom", "02", "--out", cl).returncode == 0
-    workflow = yaml.safe_load((cl / ".github" / "workflows" / "classroom.yml").read_text())
-    job = workflow["jobs"]["run-autograding-tests"]
+
+# ---------------------------------------------------------------------------------------------
+# GitHub Classroom, from the template an export writes: the learner's wheel in a fresh environment,
+# the workflow's own steps run as the runner runs them
+
+
+MAX_02_PUBLIC = sum(c.points for f in ASSIGNMENTS[A] for c in checks_for(f, False))
+SOURCE_NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / A / "activations.ipynb"
+
+
+@pytest.fixture(scope="module")
+def classroom_template(tmp_path_factory) -> dict:
+    """`export classroom` into a template that already holds an earlier export's (full) wheel."""
+    import time
+
+    out = tmp_path_factory.mktemp("classroom") / "template"
+    stale = out / ".github" / "backprop-kit" / "backprop_kit-0.1.0-py3-none-any.whl"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"the instructor's wheel, with the reference")
+    start = time.monotonic()
+    done = cli("export", "classroom", A, "--out", out, timeout=900)
+    seconds = time.monotonic() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    wheels = sorted((out / ".github" / "backprop-kit").iterdir())
+    assert [w.name for w in wheels] == ["backprop_kit_learner-0.1.0-py3-none-any.whl"]  # the stale one is gone
+    print(f"export classroom: {seconds:.1f} s, the wheel {wheels[0].stat().st_size} bytes")
+    import yaml
+
+    workflow = yaml.safe_load((out / ".github" / "workflows" / "classroom.yml").read_text())
+    return {"root": out, "wheel": wheels[0], "workflow": workflow, "seconds": seconds}
+
+
+def _steps(template) -> dict:
+    job = template["workflow"]["jobs"]["run-autograding-tests"]
+    return {s.get("id") or s["name"]: s for s in job["steps"]}
+
+
+def _run_step(template, step: dict, env: dict, tmp: Path) -> subprocess.CompletedProcess:
+    """A `run:` step as the Actions runner runs it (bash -eo pipefail, in the checkout, with
+    RUNNER_TEMP and GITHUB_OUTPUT)."""
+    script = tmp / "step.sh"
+    script.write_text(step["run"])
+    (tmp / "output").write_text("")
+    env = {**env, "RUNNER_TEMP": str(tmp), "GITHUB_OUTPUT": str(tmp / "output")}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=template["root"],
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def classroom_env(classroom_template, tmp_path_factory) -> dict:
+    """A fresh virtual environment first on PATH, with the kit installed by the workflow's own install
+    step (offline: PIP_NO_DEPS, PIP_NO_INDEX); NumPy and the other dependencies are borrowed from this
+    environment through a .pth line (not as a site folder, so its editable install of the repository
+    is not picked up)."""
+    venv = tmp_path_factory.mktemp("classroom-venv") / "venv"
+    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "BACKPROP_KIT_DATA")}
+    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_DEPS="1", PIP_NO_INDEX="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    install = _steps(classroom_template)["Install Backprop Kit"]
+    done = _run_step(classroom_template, install, env, tmp_path_factory.mktemp("install"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "zz_dev_dependencies.pth").write_text(_dev_site_packages() + "\n")
+    return env
+
+
+def _classroom_result(template, env, tmp: Path, notebook: bytes | None) -> dict:
+    """The workflow's check step on `notebook` (None: the student pushed none): the runner JSON it
+    hands to the reporter, decoded from its step output."""
+    import base64
+
+    target = template["root"] / "activations.ipynb"
+    target.unlink(missing_ok=True)
+    if notebook is not None:
+        target.write_bytes(notebook)
+    done = _run_step(template, _steps(template)["backprop"], env, tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    line, = (tmp / "output").read_text().splitlines()
+    assert line.startswith("result=")
+    return json.loads(base64.b64decode(line[len("result="):]))
+
+
+def _notebook_with(extra_source: str) -> bytes:
+    import nbformat
+
+    nb = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(extra_source))
+    return nbformat.writes(nb).encode()
+
+
+@pytest.mark.slow  # the export (about 20 s), a fresh environment and five runs of the workflow's check step
+def test_classroom_export_runs_the_learners_kit_from_the_workflow(classroom_template, classroom_env, tmp_path):
+    steps = _steps(classroom_template)
+    command = steps["backprop"]["run"]
+    assert "python -m autograder check \"activations.ipynb\" --assignment 02_activations" in command
+    assert "--format classroom" in command and "--all-checks" not in command
+    assert f'"max_score": {MAX_02_PUBLIC:g}' in command  # the fallback's maximum: the public checks
+    job = classroom_template["workflow"]["jobs"]["run-autograding-tests"]
     assert job["name"] == "Autograding Tests"  # the check run the reporter updates
-    steps = {s.get("id"): s for s in job["steps"]}
-    assert "--format classroom" in steps["backprop"]["run"] and "--public" in steps["backprop"]["run"]
     reporter = [s for s in job["steps"] if "autograding-grading-reporter" in s.get("uses", "")][0]
     assert reporter["with"]["runners"] == "backprop" and "BACKPROP_RESULTS" in reporter["env"]
-    assert list((cl / ".github" / "backprop-kit").glob("*.whl"))
+
+    # the kit, not the repository, answers: installed in the fresh environment, no reference in reach
+    python = ["python", "-c"]
+    located = subprocess.run([*python, "import autograder, autograder.recorded as r; print(autograder.__file__, "
+                              "r.available())"], env=classroom_env, cwd=tmp_path, capture_output=True, text=True)
+    assert "site-packages" in located.stdout and located.stdout.strip().endswith("True"), located
+    for module in ("solutions", "autograder.catalog", "autograder.platforms.files"):
+        assert subprocess.run([*python, f"import {module}"], env=classroom_env, cwd=tmp_path,
+                              capture_output=True).returncode != 0, module
+
+    buggy = bugs("softmax")[0]
+    partly_wrong = _notebook_with(buggy.source())
+    (tmp_path / "buggy.ipynb").write_bytes(partly_wrong)
+    judged = cli("check", tmp_path / "buggy.ipynb", "--assignment", A, "--public", "--json")  # the full judge
+    public_buggy_score = float(json.loads(judged.stdout)["score"])
+    assert 0 < public_buggy_score < MAX_02_PUBLIC
+
+    runs = {}
+    for name, notebook in (("complete", SOURCE_NOTEBOOK.read_bytes()), ("partly wrong", partly_wrong),
+                           ("broken", b'{"cells": [{"cell_type": "code", "source": "def relu(z'),
+                           ("missing", None)):
+        (tmp_path / name).mkdir()
+        runs[name] = _classroom_result(classroom_template, classroom_env, tmp_path / name, notebook)
+
+    assert_classroom(runs["complete"], status="pass", score=MAX_02_PUBLIC, max_score=MAX_02_PUBLIC)
+    public_checks = [f"{c.function}: {c.title}" for f in ASSIGNMENTS[A] for c in checks_for(f, False)]
+    assert [t["name"] for t in runs["complete"]["tests"]] == public_checks  # public checks only, all of them
+    assert all(t["filename"] == "activations.ipynb" for t in runs["complete"]["tests"])
+
+    wrong = runs["partly wrong"]
+    assert_classroom(wrong, status="fail", score=public_buggy_score, max_score=MAX_02_PUBLIC)
+    failed = [t for t in wrong["tests"] if t["status"] == "fail"]
+    assert failed and {t["name"].split(":")[0] for t in failed} == {"softmax"}
+    assert any("axis" in t["message"] for t in failed)  # the catalogued hint, from the recorded fingerprints
+    assert all(t["score"] == 0 for t in failed)
+
+    for name in ("broken", "missing"):
+        assert_classroom(runs[name], status="error", score=0, max_score=MAX_02_PUBLIC)
+        assert [t["name"] for t in runs[name]["tests"]] == public_checks  # every public check listed at zero
+    assert "not" in runs["missing"]["message"]
+
+    # the kit cannot start at all (the install step failed, say): the workflow's own fallback
+    broken_env = {**classroom_env, "PYTHONPATH": str(tmp_path / "shadow")}
+    (tmp_path / "shadow" / "autograder").mkdir(parents=True)
+    (tmp_path / "shadow" / "autograder" / "__init__.py").write_text("raise ImportError('no kit')\n")
+    (tmp_path / "fallback").mkdir()
+    fallback = _classroom_result(classroom_template, broken_env, tmp_path / "fallback", SOURCE_NOTEBOOK.read_bytes())
+    assert_classroom(fallback, status="error", score=0, max_score=MAX_02_PUBLIC)
+
+
+@pytest.mark.slow
+def test_the_classroom_wheel_holds_no_answer(classroom_template):
+    from test_kit import hidden_check_leaks, module_leaks, reference_body_leaks, source_leaks
+
+    wheel = classroom_template["wheel"]
+    for leaks in (module_leaks(wheel), hidden_check_leaks(wheel), reference_body_leaks(wheel), source_leaks(wheel)):
+        assert not leaks, "\n".join(leaks)
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    assert not [n for n in names if n.startswith("solutions/") or "/solutions/" in n]
+    assert "autograder/platforms/classroom.py" in names
+
+
+def test_export_classroom_refuses_all_checks(tmp_path):
+    done = cli("export", "classroom", A, "--all-checks", "--out", tmp_path / "template")
+    assert done.returncode == 2 and "would ship to every student" in done.stderr
+    assert not (tmp_path / "template").exists()

@@ -11,6 +11,8 @@ DIR gets:
   data, made by `record.py`). It holds no `solutions`, no catalog, no nbgrader, nothing of `source/`;
 - and the same as one zip beside DIR (`DIR.zip`).
 
+`learner_wheel(DEST)` builds the wheel alone (the GitHub Classroom export ships it).
+
 The wheel is built from a staging folder by `pip wheel --no-deps`: offline with the installed setuptools
 where it can build wheels, else in pip's build isolation (setuptools from the package index).
 """
@@ -41,6 +43,9 @@ SHIPPED = [
     "suite/test_checks.py", "sandbox/__init__.py", "sandbox/wire.py", "sandbox/frameworks.py", "sandbox/worker.py",
     "sandbox/remote.py", "sandbox/launch.py", "sandbox/runtime_capstone.py", "checks/__init__.py", "checks/base.py",
     "checks/promises.py",  # the promise checks' builders: no reference, no hidden case
+    # `check --format classroom` (the GitHub Classroom workflow runs the kit): the reports' shape, the
+    # judge run as a subprocess with a deadline, the runner JSON. No exporter, no other platform.
+    "platforms/__init__.py", "platforms/runner.py", "platforms/classroom.py",
 ]
 # ... the check modules (one per assignment of the table, autograder/assignments.py) with their
 # hidden checks cut out ...
@@ -169,7 +174,7 @@ def wheel_name() -> str:
 
 def _pyproject() -> str:
     deps = ",\n".join(f"    {json.dumps(d)}" for d in DEPENDENCIES)
-    packages = ["autograder", "autograder.checks", "autograder.sandbox", "autograder.suite"]
+    packages = ["autograder", "autograder.checks", "autograder.platforms", "autograder.sandbox", "autograder.suite"]
     return f'''[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -215,6 +220,13 @@ def build_wheel(staging: Path, dist: Path) -> Path:
     if not wheel.is_file():  # pragma: no cover - setuptools named it otherwise
         raise RuntimeError(f"pip wheel did not write {wheel.name}: {sorted(p.name for p in dist.iterdir())}")
     return wheel
+
+
+def learner_wheel(dest: Path, *, log=print, record_checks=None) -> Path:
+    """The learner package's wheel alone, in `dest` (what a GitHub Classroom template ships: see
+    `autograder.platforms.classroom_export`); the same wheel `bundle` puts in the kit."""
+    with tempfile.TemporaryDirectory(prefix="backprop-kit-stage-") as scratch:
+        return build_wheel(stage(Path(scratch) / "stage", log=log, record_checks=record_checks), Path(dest))
 
 
 def _can_build_offline() -> bool:

@@ -98,10 +98,11 @@ def parse_message(message: str) -> dict:
 
 
 def error_report(submission: str, error: str, *, kind: str = "unusable", assignment: str | None = None,
-                 isolation: dict | None = None) -> dict:
+                 isolation: dict | None = None, public: bool = False) -> dict:
     """A report with no verdicts: why, and (when the assignment is known) every check at zero, so
-    that platforms still show the full list of tests and the right maximum."""
-    results = placeholder_results(assignment, error) if assignment else []
+    that platforms still show the full list of tests and the right maximum (of the public checks
+    only, with `public`)."""
+    results = placeholder_results(assignment, error, public=public) if assignment else []
     return {
         "submission": submission,
         "error": error,
@@ -115,13 +116,14 @@ def error_report(submission: str, error: str, *, kind: str = "unusable", assignm
     }
 
 
-def placeholder_results(assignment: str, reason: str) -> list[dict]:
-    """Every check of `assignment` (the capstone's model check included), failed with `reason`."""
+def placeholder_results(assignment: str, reason: str, *, public: bool = False) -> list[dict]:
+    """Every check of `assignment` (the public ones only, with `public`; the capstone's model check
+    included), failed with `reason`."""
     from autograder.checks import ASSIGNMENTS, checks_for
 
     out = []
     for function in ASSIGNMENTS[assignment]:
-        for c in checks_for(function):
+        for c in checks_for(function, False if public else None):
             out.append(_failed(assignment, function, c.name, c.title, c.points, c.hidden, reason))
     if assignment == CAPSTONE:
         from autograder.capstone import CAPSTONE_POINTS

@@ -106,27 +106,29 @@ class JudgeOptions:
         return env
 
 
-def report_from_run(proc: Run, submission: str, assignment: str | None, deadline: float) -> dict:
-    """The judge's report if it printed one; otherwise an error report saying what happened."""
+def report_from_run(proc: Run, submission: str, assignment: str | None, deadline: float, *,
+                    public: bool = False) -> dict:
+    """The judge's report if it printed one; otherwise an error report saying what happened (listing
+    the assignment's checks at zero: its public ones only, with `public`)."""
     if proc.timed_out:
         return error_report(submission, f"grading did not finish within {deadline:g} s and was stopped: does "
                             "the code loop forever, or train at the top level? Put long training in a cell "
                             "tagged skip-check, or behind `if __name__ == \"__main__\":` in a .py file.",
-                            kind="timeout", assignment=assignment)
+                            kind="timeout", assignment=assignment, public=public)
     raw = _last_json_object(proc.stdout)
     if raw is not None and proc.returncode in (0, 1, 2):
         try:
             report = normalize(raw)
         except (ValueError, TypeError, KeyError) as exc:
             return error_report(submission, f"the grader printed a report it cannot read ({exc})",
-                                kind="crash", assignment=assignment)
+                                kind="crash", assignment=assignment, public=public)
         if report.get("error") and not report["results"] and assignment:
             report = error_report(submission, report["error"], kind=report.get("kind", "unusable"),
-                                  assignment=assignment, isolation=report["isolation"])
+                                  assignment=assignment, isolation=report["isolation"], public=public)
         return report
     tail = (proc.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
     return error_report(submission, f"the grader stopped without a verdict (exit code {proc.returncode}): {tail}",
-                        kind="crash", assignment=assignment)
+                        kind="crash", assignment=assignment, public=public)
 
 
 def _last_json_object(text: str):
@@ -152,7 +154,7 @@ def judge_file(submission: str | Path, options: JudgeOptions) -> tuple[dict, lis
     """Judge one .py or notebook (and, for the capstone, its model file: see `judge_capstone`)."""
     submission = str(submission)
     proc = run(options.check_argv(submission), options.deadline, env=options.environment())
-    return report_from_run(proc, submission, options.assignment, options.deadline), [proc]
+    return report_from_run(proc, submission, options.assignment, options.deadline, public=options.public), [proc]
 
 
 def judge_capstone(notebook: str | Path | None, model: str | Path | None,

@@ -69,7 +69,8 @@ class ServedJudge:
         run = Run(self.argv() + [path], seconds=time.monotonic() - start)
         if line is None:  # the deadline passed: the next submissions go to a fresh judge
             self._stop()
-            return report_from_run(run, path, self.options.assignment, self.options.deadline)
+            return report_from_run(run, path, self.options.assignment, self.options.deadline,
+                                   public=self.options.public)
         try:
             reply = json.loads(line)
             run.returncode, run.stdout = int(reply["exit"]), str(reply["stdout"])
@@ -82,7 +83,8 @@ class ServedJudge:
         self.answered += 1
         if self.answered >= self.recycle_after:
             self._stop()   # the next answer starts a fresh judge, asked again for what is still asked
-        return report_from_run(run, path, self.options.assignment, self.options.deadline)
+        return report_from_run(run, path, self.options.assignment, self.options.deadline,
+                                   public=self.options.public)
 
     def close(self) -> None:
         """End the judge (its input closes; it is killed if it does not go within a few seconds)."""
