@@ -65,9 +65,9 @@ jobs:
             > "$RUNNER_TEMP/result.json"
           if ! python -c "import json,sys; json.load(open(sys.argv[1]))" "$RUNNER_TEMP/result.json" 2>/dev/null
           then
-            cat > "$RUNNER_TEMP/result.json" <<'BACKPROP_KIT_FALLBACK'
+            cat > "$RUNNER_TEMP/result.json" <<'END_OF_FALLBACK_RESULT'
           {fallback}
-          BACKPROP_KIT_FALLBACK
+          END_OF_FALLBACK_RESULT
           fi
           echo "result=$(base64 -w 0 "$RUNNER_TEMP/result.json")" >> "$GITHUB_OUTPUT"
       - name: Autograding Reporter
