@@ -63,6 +63,27 @@ def test_strip_hidden_keeps_public_checks_and_what_they_use_only():
     compile(out, "<stripped>", "exec")
 
 
+def test_the_kits_platform_modules_import_only_what_the_kit_ships():
+    """The kit's `check --format classroom` runs autograder/platforms' __init__, runner and classroom
+    as they are in the repository: none of them may import an instructor-only module, except the
+    formats `render` imports lazily and the kit's CLI does not offer (`--format` choices)."""
+    from autograder.cli_common import LEARNER_FORMATS
+    from autograder.kit.build import SHIPPED
+
+    shipped = {"autograder." + n[:-3].replace("/", ".").removesuffix(".__init__") for n in SHIPPED}
+    not_offered = {"gradescope", "prairielearn"}
+    assert not not_offered & set(LEARNER_FORMATS)
+    found = []
+    for name in ("platforms/__init__.py", "platforms/runner.py", "platforms/classroom.py"):
+        assert name in SHIPPED
+        for node in ast.walk(ast.parse((REPO / "autograder" / name).read_text(encoding="utf-8"))):
+            module = node.module if isinstance(node, ast.ImportFrom) and node.level == 0 else None
+            if module and module.split(".")[0] in ("autograder", "solutions") and module not in shipped \
+                    and module not in {f"autograder.platforms.{f}" for f in not_offered}:
+                found.append(f"{name} imports {module}")
+    assert not found, found
+
+
 def test_canonical_keys_separate_structure_from_float_values():
     x = np.arange(6.0).reshape(2, 3)
     exact1, shape1, leaves = recorded.keys("relu", (x,), {})

@@ -86,3 +86,16 @@ def test_a_predict_outcome_crosses_a_process_boundary_as_plain_data():
         else:
             np.testing.assert_array_equal(back.predictions, outcome.predictions)
             assert back.predictions.dtype == outcome.predictions.dtype
+
+
+def test_both_command_lines_print_a_platforms_format_with_one_function(monkeypatch):
+    """`check --format` is cli_common.check_in_format in both CLIs (the Classroom workflow runs the
+    kit's, an instructor the repository's): one runner JSON, never two copies."""
+    seen = []
+    monkeypatch.setattr(cli_common, "check_in_format", lambda args, cmd: seen.append((args.format, cmd)) or 0)
+    for module in (cli, learner_cli):
+        args = module.build_parser().parse_args(["check", "x.ipynb", "--assignment", "02", "--format", "classroom"])
+        assert args.func(args) == 0
+    assert seen == [("classroom", cli.cmd_check), ("classroom", learner_cli.cmd_check)]
+    with pytest.raises(SystemExit):  # the kit ships no Gradescope or PrairieLearn code
+        learner_cli.build_parser().parse_args(["check", "x.ipynb", "--format", "gradescope"])
