@@ -1,7 +1,8 @@
 """`python -m autograder ...` in the learner's kit: check your work, grade your capstone model.
 
 (In the instructor's repository this file is autograder/kit/learner_cli.py; the kit installs it as
-autograder/cli.py.)"""
+autograder/cli.py.) `check --format classroom` prints GitHub Classroom's runner JSON, with the same
+function as the instructor's CLI (cli_common.check_in_format): the Classroom workflow runs this CLI."""
 from __future__ import annotations
 
 import argparse
