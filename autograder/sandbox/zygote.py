@@ -56,6 +56,13 @@ def fresh_session_keyring() -> None:
     keyctl(KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
+def clear_user_keyrings() -> None:
+    """Empty the user and user-session keyrings of the sandbox's uid (they live as long as its user
+    namespace, so across workers)."""
+    for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+        keyctl(KEYCTL_CLEAR, keyring)
+
+
 # ---------------------------------------------------------------------------------------------
 # what the writable mounts hold
 
@@ -79,7 +86,7 @@ def _entry(path: str) -> tuple:
     st = os.lstat(path)
     target = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
     return (st.st_ino, st.st_dev, st.st_mode, st.st_size, st.st_mtime_ns, st.st_atime_ns, target,
-            _xattrs(path, st))
+            _xattrs(path, st), st.st_ctime_ns)
 
 
 def _xattrs(path: str, st) -> tuple:
@@ -134,8 +141,8 @@ class Record:
                 continue
             recorded = self.entries.get(path)
             if recorded is None or recorded[0] != st.st_ino or recorded[1] != st.st_dev:
-                if path in self.points:
-                    return f"{path}: a mount point that was not there"
+                if path in self.points or st.st_dev != self.entries[folder][1] or _holds_mount(path, st.st_dev):
+                    return f"{path}: a mount point, or a folder holding one, moved here"
                 why = _remove(path, st)
                 if why:
                     return why
@@ -146,7 +153,7 @@ class Record:
         return ""
 
     def _restore_entry(self, path: str, entry: tuple) -> str:
-        ino, dev, mode, size, mtime, atime, target, xattrs = entry
+        ino, dev, mode, size, mtime, atime, target, xattrs, ctime = entry
         try:
             st = os.lstat(path)
         except OSError:
@@ -157,9 +164,10 @@ class Record:
             return ""   # another mount (read-only, or a device): nothing of it is ours to restore
         if stat.S_ISLNK(mode):
             return "" if os.readlink(path) == target else f"{path} points elsewhere"
+        if not stat.S_ISDIR(mode):   # a file we cannot put back: any change at all (ctime) is dirty
+            same = (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (mode, size, mtime, ctime)
+            return "" if same else f"{path} was changed"
         try:
-            if not stat.S_ISDIR(mode) and (st.st_size, st.st_mtime_ns) != (size, mtime):
-                return f"{path} was changed"
             for name in _xattrs(path, st):
                 if name not in xattrs:
                     os.removexattr(path, name, follow_symlinks=False)
@@ -171,13 +179,30 @@ class Record:
         return ""
 
 
+def _holds_mount(path: str, dev: int) -> bool:
+    """Whether a folder has anything of another file system below it (a renamed parent of a mount)."""
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        return False
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:
+            try:
+                if os.lstat(os.path.join(root, name)).st_dev != dev:
+                    return True
+            except OSError:
+                pass
+    return False
+
+
 def _remove(path: str, st) -> str:
     try:
         if stat.S_ISDIR(st.st_mode):
             os.chmod(path, 0o700)
             for name in os.listdir(path):
                 child = os.path.join(path, name)
-                why = _remove(child, os.lstat(child))
+                inner = os.lstat(child)
+                if inner.st_dev != st.st_dev:   # never into another file system
+                    return f"{child}: a mount point below a new folder"
+                why = _remove(child, inner)
                 if why:
                     return why
             os.rmdir(path)
@@ -244,8 +269,7 @@ class Zygote:
     def reset(self) -> dict:
         self.kill_all()
         why = self.remove_ipc()
-        for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
-            keyctl(KEYCTL_CLEAR, keyring)
+        clear_user_keyrings()
         why = why or self.record.restore()
         self.exited.clear()
         return {"clean": not why, "why": why}
@@ -334,6 +358,7 @@ def main(argv) -> None:
 
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     fresh_session_keyring()
+    clear_user_keyrings()   # made now (clearing creates them), so their existence says nothing later
     import resource
 
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
