@@ -309,3 +309,36 @@ def test_the_same_csv_with_the_zygote_on_and_off(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
         out[switch] = [line.split(",seconds")[0] for line in csv.read_text().splitlines()]
     assert out["1"] == out["0"]
+
+
+@pytest.mark.parametrize("zygote", [True, False], ids=["zygote", "fresh sandbox"])
+def test_a_checked_call_is_stopped_as_soon_as_its_output_passes_the_limit(zygote):
+    from autograder.isolation import OUTPUT_LIMIT
+
+    source = textwrap.dedent('''
+        def chatty(lines):
+            done = 0
+            try:
+                for _ in range(lines):
+                    print("x" * 999)          # 1,000 characters with the newline
+                    done += 1
+            except BaseException as exc:
+                return [done, type(exc).__name__]
+            return [done, ""]
+    ''')
+    host = ZygoteHost() if zygote else None
+    sandbox = Sandbox(blocks(source), FUNCTIONS, REFERENCE, zygote=host).start()
+    try:
+        sandbox.begin_check([], 30)
+        assert sandbox.function("chatty")(600) == [600, ""]
+        # the check's second call has 400,000 characters left: its 401st line passes the limit
+        assert sandbox.function("chatty")(10_000) == [400, "OutputLimit"]
+        # print writes the line, then its newline: the 401st line's text is the write that passed it
+        assert sandbox.end_check().printed_chars == OUTPUT_LIMIT + 999
+        sandbox.begin_check([], 30)   # a new check, a new budget
+        assert sandbox.function("chatty")(900) == [900, ""]
+        sandbox.end_check()
+    finally:
+        sandbox.shutdown()
+        if host is not None:
+            host.close()

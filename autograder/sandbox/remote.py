@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from autograder.isolation import OUTPUT_LIMIT
 from autograder.sandbox import launch, wire
 
 PACKAGE = Path(__file__).resolve().parents[1]     # the autograder package
@@ -289,8 +290,12 @@ class Sandbox:
         encoder = wire.Encoder(callable_handle=register)
         values = {"args": tuple(args), "kwargs": dict(kwargs), "global_rng": _plain_legacy(np.random.get_state())}
         encoded = {k: encoder.encode(v) for k, v in values.items()}
+        budget = None
+        if self._deadline is not None:  # a check's call: stop it once the check's output passes the limit
+            budget = max(OUTPUT_LIMIT - self.log.printed_chars, 0)
         request = wire.pack({"kind": "call", "function": function, "stand_ins": sorted(self._stand_ins_for(function)),
                              "errstate": np.geterr(), "materialise": True, "max_items": 10_000,
+                             "output_budget": budget,
                              "fresh": getattr(self, "_fresh", True), "values": encoded}, encoder.blobs)
         self._fresh = False
         header, blobs = self._exchange(request, callables=callables, arguments=(args, kwargs))

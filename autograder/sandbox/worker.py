@@ -33,11 +33,20 @@ OFF_LIMITS = ("solutions", "autograder.checks", "autograder.catalog", "autograde
               "autograder.reference_file", "autograder.capstone_grading", "nbgrader")
 
 
+class OutputLimit(BaseException):
+    """Raised inside print (any write) once a checked call has printed more than its budget: the
+    check has failed already (judge.py, OUTPUT_LIMIT), so the function stops there. A BaseException,
+    so an `except Exception` around the print does not swallow it."""
+
+
 class CappedOutput(io.TextIOBase):
-    """stdout and stderr of learner code: keeps the beginning, counts the rest."""
+    """stdout and stderr of learner code: keeps the beginning, counts the rest; while `budget` is
+    set (a check's call), a write that takes what was printed past it raises OutputLimit."""
 
     def __init__(self):
         self.kept, self.count = [], 0
+        self.budget: int | None = None
+        self.spent = 0          # printed since the budget was set (take() does not reset it)
 
     def writable(self):
         return True
@@ -47,6 +56,9 @@ class CappedOutput(io.TextIOBase):
         if self.count < PRINT_KEPT:
             self.kept.append(s[: PRINT_KEPT - self.count])
         self.count += len(s)
+        self.spent += len(s)
+        if self.budget is not None and self.spent > self.budget:
+            raise OutputLimit
         return len(s)
 
     def flush(self):
@@ -186,6 +198,8 @@ class Worker:
             self.ns[name] = self._stand_in(name)
         fn = self.ns.get(function, _MISSING)
         outcome, value = "returned", None
+        budget = header.get("output_budget")
+        self.out.budget, self.out.spent = (budget if isinstance(budget, int) else None), 0
         errstate = {k: v for k, v in header.get("errstate", {}).items() if k in ("divide", "over", "under", "invalid")}
         with warnings.catch_warnings(record=True) as caught, self.captured(), np.errstate(**errstate):
             warnings.simplefilter("always")
@@ -195,11 +209,14 @@ class Worker:
                 value = fn(*args, **kwargs)
                 if inspect.isgenerator(value) or (header.get("materialise") and _is_iterator(value)):
                     value = self._materialise(value, int(header.get("max_items", 10_000)))
+            except OutputLimit:
+                outcome, value = "raised", ["OutputLimit", "Exception", "it printed more than the check allows", ""]
             except Exception as exc:
                 outcome, value = "raised", self._exception(exc)
             except BaseException as exc:  # sys.exit, KeyboardInterrupt: the call ends, the worker goes on
                 outcome, value = "exit", _exit_reason(exc)
             finally:
+                self.out.budget = None
                 for name, old in saved.items():
                     if old is _MISSING:
                         self.ns.pop(name, None)
