@@ -138,6 +138,9 @@ def serve(settings: Settings, requests: int = 0, replies: int | None = None) -> 
     finally:
         if zygote is not None:
             zygote.close()
+            replaced = "; ".join(zygote.failures)[:2_000]
+            print(f"judge-service: zygote sandboxes started {zygote.started}"
+                  + (f", replaced after: {replaced}" if replaced else ""), file=sys.stderr)
 
 
 def _begin_line(line: str, settings: Settings, zygote=None) -> Pending:

@@ -104,7 +104,7 @@ def attack():
     if os.fork() == 0:                                      # a double-forked daemon in its own session
         os.setsid()
         if os.fork() == 0:
-            time.sleep(0.3)
+            time.sleep(0.8)                                 # after A's grading: while B runs
             for fd in range(3, 64):
                 try:
                     os.write(fd, b"daemon")
@@ -113,7 +113,7 @@ def attack():
             for folder in (here, "/tmp", "/dev/shm"):
                 with open(os.path.join(folder, "daemon-was-here"), "w") as f:
                     f.write("late")
-            os._exit(0)
+            time.sleep(3600)
         os._exit(0)
     for pid in (os.getppid(), 1):
         for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGKILL):
@@ -291,7 +291,7 @@ def test_the_same_csv_with_the_zygote_on_and_off(tmp_path):
     extra = {k: bench.HOSTILE[k] for k in bench.HOSTILE}
     folder = tmp_path / "submitted"
     folder.mkdir()
-    for sid, kind, nb in pick:
+    for sid, _, nb in pick:
         (folder / f"{sid}.py").write_text((tmp_path / "made" / "py" / f"{sid}.py").read_text())
         (folder / f"{sid}nb").mkdir()
         nbformat.write(nb, folder / f"{sid}nb" / "activations.ipynb")
@@ -307,7 +307,8 @@ def test_the_same_csv_with_the_zygote_on_and_off(tmp_path):
                                "--assignment", "02", "--jobs", "2", "--force"],
                               capture_output=True, text=True, timeout=600, env=env)
         assert done.returncode == 0, done.stderr[-3000:]
-        out[switch] = [line.split(",seconds")[0] for line in csv.read_text().splitlines()]
+        out[switch] = csv.read_text().splitlines()
+    assert len(out["1"]) == 1 + 2 * len(pick) + len(extra)
     assert out["1"] == out["0"]
 
 
@@ -342,3 +343,60 @@ def test_a_checked_call_is_stopped_as_soon_as_its_output_passes_the_limit(zygote
         sandbox.shutdown()
         if host is not None:
             host.close()
+
+
+# B's relu is right only where it finds no trace of A
+LOOKING_RELU = r'''
+import ctypes, os
+def _traces():
+    found = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+    for folder in (os.getcwd(), "/tmp", "/dev/shm", "/"):
+        found += [n for n in os.listdir(folder) if n.startswith(("a-", "daemon-"))]
+    if ctypes.CDLL(None).shmget(0x5eed, 0, 0) != -1:
+        found.append("shm")
+    return found
+def relu(z):
+    return z if _traces() else np.maximum(z, 0)
+'''
+
+LEAVING = r'''
+import ctypes, os, time
+for folder in (os.getcwd(), "/tmp", "/dev/shm", "/"):
+    open(os.path.join(folder, "a-file"), "w").close()
+ctypes.CDLL(None).shmget(0x5eed, 4096, 0o1666)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(0.2)
+        for folder in (os.getcwd(), "/tmp"):
+            open(os.path.join(folder, "daemon-file"), "w").close()
+        time.sleep(3600)
+    os._exit(0)
+def relu(z):
+    os.kill(os.getppid(), 19)      # SIGSTOP to the zygote (PID 1: dropped)
+    os._exit(3)
+'''
+
+
+@pytest.mark.slow
+def test_the_batch_judge_forks_both_from_one_zygote_and_b_finds_nothing(tmp_path):
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text(reference_source() + LEAVING)
+    b.write_text(reference_source() + LOOKING_RELU)
+    alone = subprocess.run([sys.executable, "-m", "autograder", "check", str(b), "--json", "--assignment", "02"],
+                           capture_output=True, text=True, timeout=300)
+    requests = "".join(f'{{"path": "{p}"}}\n' for p in (a, b))
+    served = subprocess.run([sys.executable, "-m", "autograder", "judge-service", "--assignment", "02"],
+                            input=requests, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "BACKPROP_KIT_ZYGOTE": "1"})
+    assert served.returncode == 0, served.stderr[-3000:]
+    replies = [__import__("json").loads(line) for line in served.stdout.splitlines()]
+    assert [r["path"] for r in replies] == [str(a), str(b)]
+    assert "relu could not be checked" in replies[0]["stdout"]        # A: a row, its relu crashed
+    assert replies[1]["stdout"] == alone.stdout and replies[1]["exit"] == alone.returncode
+    assert '"score": ' in alone.stdout and "relu" in alone.stdout
+    import json as _json
+    report = _json.loads(alone.stdout)
+    relu = [r for r in report["results"] if r["function"] == "relu"]
+    assert relu and all(r["passed"] for r in relu)   # alone, B finds nothing: its relu is right
+    assert "judge-service: zygote sandboxes started 1\n" in served.stderr, served.stderr[-2000:]
