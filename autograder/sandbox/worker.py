@@ -1,4 +1,5 @@
-"""The only place learner code runs when grading: a fresh interpreter inside the sandbox.
+"""The only place learner code runs when grading: a fresh interpreter inside the sandbox, or (the
+batch grader under bubblewrap) a child forked from its lane's pre-imported zygote (zygote.py).
 
 It imports the standard library, NumPy, `wire` and `frameworks`, nothing of the judge, the checks or the
 reference. It runs the submission's code once, then answers the judge's requests over two pipes:
@@ -9,6 +10,9 @@ and that is not being judged is a stand-in: calling it asks the judge, which run
 on its side; the reference itself never comes here.
 
     python -I -S worker.py READ_FD WRITE_FD      (started by autograder.sandbox.remote)
+
+While a check's call runs, the judge sends how much more it may print (`output_budget`): the write
+that passes it raises OutputLimit, so a flood stops at once instead of running to its end.
 """
 from __future__ import annotations
 
