@@ -15,6 +15,7 @@ Control (a SOCK_SEQPACKET socket from the judge, autograder.sandbox.zygote_host;
   -> {"op": "fork"} with two fds (SCM_RIGHTS)  <- {"pid": N}   a Worker serves those pipes
   -> {"op": "status", "pid": N}               <- {"code": None | exit code (128+signal, as bwrap)}
   -> {"op": "reset"}                          <- {"clean": true} or {"clean": false, "why": ...}
+  between requests, unasked:                  <- {"exited": pid, "code": N} when a worker ends
 Reset: SIGKILL every other process of the namespace (until /proc lists only PID 1), reap them,
 remove SysV IPC objects, clear the user keyrings, and bring every writable mount back to the record
 (remove what is new, restore modes, times and extended attributes; anything recorded that is gone or
@@ -222,8 +223,15 @@ def _remove(path: str, st) -> str:
 class Zygote:
     def __init__(self, control: socket.socket):
         self.control = control
-        self.exited: dict[int, int] = {}   # worker pid -> exit code, bwrap's convention
+        self.exited: dict[int, int] = {}   # pid -> exit code, bwrap's convention
+        self.workers: set[int] = set()     # forked since the last reset, exit not yet told
         self.record = Record()
+        # a child's exit wakes the loop at once, to tell the judge (as bwrap's own exit tells it)
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, _nothing)   # (from inside, only SIGCHLD now reaches PID 1: harmless)
 
     def reap(self) -> None:
         while True:
@@ -272,6 +280,7 @@ class Zygote:
         clear_user_keyrings()
         why = why or self.record.restore()
         self.exited.clear()
+        self.workers.clear()
         return {"clean": not why, "why": why}
 
     def fork(self, fds: list[int]) -> dict:
@@ -280,12 +289,29 @@ class Zygote:
         if pid == 0:
             try:
                 self.control.close()
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(self.wake_r)
+                os.close(self.wake_w)
                 _become_worker(read_fd, write_fd)
             finally:
                 os._exit(0)
         os.close(read_fd)
         os.close(write_fd)
+        self.workers.add(pid)
         return {"pid": pid}
+
+    def tell_exits(self) -> None:
+        """{"exited": pid, "code": N} for every worker that ended, sent between requests."""
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        self.reap()
+        for pid in sorted(self.workers & set(self.exited)):
+            self.workers.discard(pid)
+            self.control.send(json.dumps({"exited": pid, "code": self.exited[pid]}).encode())
 
     def status(self, pid) -> dict:
         self.reap()
@@ -293,8 +319,9 @@ class Zygote:
 
     def serve(self) -> None:
         while True:
-            if not select.select([self.control], [], [], 0.05)[0]:
-                self.reap()      # as PID 1, orphans are ours to reap
+            ready = select.select([self.control, self.wake_r], [], [], 1.0)[0]
+            self.tell_exits()      # as PID 1, orphans are ours to reap too
+            if self.control not in ready:
                 continue
             try:
                 data, fds, _, _ = socket.recv_fds(self.control, 4096, 2)
@@ -319,6 +346,10 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
             self.control.send(json.dumps(reply).encode())
+
+
+def _nothing(signum, frame) -> None:
+    pass
 
 
 def _become_worker(read_fd: int, write_fd: int) -> None:

@@ -62,7 +62,9 @@ class _Process:
     def wait(self, timeout=None):
         deadline = time.monotonic() + (timeout if timeout is not None else REPLY_TIMEOUT)
         while self.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+            self.host.await_news(deadline)
+        if self.returncode is None:
+            self.returncode = self.host.status(self, ask=True)
         return self.returncode
 
 
@@ -88,6 +90,7 @@ class ZygoteHost:
         self.sandboxed: launch.Sandboxed | None = None
         self.control: socket.socket | None = None
         self.dirty = False
+        self.exits: dict[int, int] = {}   # worker pid -> exit code, as the zygote told
         self.generation = 0
         self.started = 0     # sandboxes started (for tests and benchmarks)
         self.failures: list[str] = []
@@ -114,6 +117,7 @@ class ZygoteHost:
         finally:
             theirs.close()
         self.control = ours
+        self.exits.clear()
         self.generation += 1
         self.started += 1
         self.dirty = True   # until its first reset answers, nothing is assumed about it
@@ -145,8 +149,18 @@ class ZygoteHost:
                 child.unlink(missing_ok=True)
 
     def _receive(self, timeout: float) -> dict:
-        if not select.select([self.control], [], [], timeout)[0]:
-            raise ZygoteError(f"the zygote did not answer within {timeout:g} s")
+        """The reply to the request just sent; the exits told before it are noted on the way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._message(deadline)
+            if reply is None:
+                raise ZygoteError(f"the zygote did not answer within {timeout:g} s")
+            if not self._noted(reply):
+                return reply
+
+    def _message(self, deadline: float) -> dict | None:
+        if not select.select([self.control], [], [], max(deadline - time.monotonic(), 0))[0]:
+            return None
         data = self.control.recv(65536)
         if not data:
             raise ZygoteError("the zygote ended")
@@ -157,6 +171,23 @@ class ZygoteHost:
         if not isinstance(reply, dict) or "error" in reply:
             raise ZygoteError(f"the zygote answered {str(reply)[:300]}")
         return reply
+
+    def _noted(self, message: dict) -> bool:
+        if set(message) == {"exited", "code"} and isinstance(message["exited"], int):
+            self.exits[message["exited"]] = message["code"] if isinstance(message["code"], int) else 128 + 9
+            return True
+        return False
+
+    def await_news(self, deadline: float) -> None:
+        """Wait (until `deadline` at most) for the zygote to tell something unasked."""
+        if self.control is None:
+            return
+        try:
+            message = self._message(deadline)
+            if message is not None and not self._noted(message):
+                raise ZygoteError("the zygote answered what was not asked")
+        except ZygoteError as exc:
+            self._kill(str(exc))
 
     def _ask(self, request: dict, timeout: float, fds=()) -> dict:
         try:
@@ -183,6 +214,7 @@ class ZygoteHost:
             self._kill(str(exc))
             return False
         self.dirty = False
+        self.exits.clear()
         return True
 
     def spawn(self, read_fd: int, write_fd: int) -> ForkedWorker | None:
@@ -202,16 +234,32 @@ class ZygoteHost:
                 self._kill(str(exc))
         return None
 
-    def status(self, process: _Process):
-        """The worker's exit code (bwrap's convention: 128 + signal), None while it runs."""
+    def status(self, process: _Process, ask: bool = False):
+        """The worker's exit code (bwrap's convention: 128 + signal), None while it runs: from
+        what the zygote told (no round trip), or asked when `ask`."""
         if process.generation != self.generation or self.sandboxed is None:
             return 128 + 9     # its sandbox was killed
         try:
+            while process.pid not in self.exits and self.await_news_now():
+                pass
+            if process.pid in self.exits or not ask:
+                return self.exits.get(process.pid)
             code = self._ask({"op": "status", "pid": process.pid}, REPLY_TIMEOUT).get("code")
         except ZygoteError as exc:
             self._kill(str(exc))
             return 128 + 9
         return code if isinstance(code, int) else None
+
+    def await_news_now(self) -> bool:
+        """Note one message already waiting; False if none was (or the zygote is gone)."""
+        if self.control is None:
+            return False
+        message = self._message(0)
+        if message is None:
+            return False
+        if not self._noted(message):
+            raise ZygoteError("the zygote answered what was not asked")
+        return True
 
     def close(self) -> None:
         if self.control is not None or self.sandboxed is not None:
