@@ -118,6 +118,8 @@ def serve(settings: Settings, requests: int = 0, replies: int | None = None) -> 
     from autograder.sandbox import zygote_host
 
     zygote = zygote_host.ZygoteHost(settings.require_sandbox) if zygote_host.enabled() else None
+    if zygote is not None:
+        zygote.prestart()   # its imports overlap the judge's
     lines = _Lines(requests)
     waiting: deque[Pending] = deque()
     try:

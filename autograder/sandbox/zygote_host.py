@@ -90,6 +90,7 @@ class ZygoteHost:
         self.sandboxed: launch.Sandboxed | None = None
         self.control: socket.socket | None = None
         self.dirty = False
+        self.ready = False
         self.exits: dict[int, int] = {}   # worker pid -> exit code, as the zygote told
         self.generation = 0
         self.started = 0     # sandboxes started (for tests and benchmarks)
@@ -120,13 +121,23 @@ class ZygoteHost:
         self.exits.clear()
         self.generation += 1
         self.started += 1
-        self.dirty = True   # until its first reset answers, nothing is assumed about it
+        self.ready = False
         if self.sandboxed.isolation != "bubblewrap":
             raise ZygoteError(f"the zygote needs bubblewrap, this is {self.sandboxed.isolation}")
+
+    def prestart(self) -> None:
+        """Launch the zygote now without waiting for its imports (the judge imports meanwhile)."""
+        try:
+            if self.sandboxed is None:
+                self._start()
+        except (ZygoteError, OSError, launch.SandboxUnavailable) as exc:
+            self._kill(str(exc))
+
+    def _await_ready(self) -> None:
         reply = self._receive(READY_TIMEOUT)
         if reply.get("ready") is not True or reply.get("threads") != 1:
             raise ZygoteError(f"the zygote did not start as expected: {reply}")
-        self.dirty = False
+        self.ready = True
 
     def _kill(self, why: str) -> None:
         self.failures.append(why)
@@ -225,6 +236,8 @@ class ZygoteHost:
                     self.reset()
                 if self.sandboxed is None:
                     self._start()
+                if not self.ready:
+                    self._await_ready()
                 self.dirty = True
                 pid = self._ask({"op": "fork"}, REPLY_TIMEOUT, fds=(read_fd, write_fd)).get("pid")
                 if not isinstance(pid, int):
