@@ -63,6 +63,11 @@ def probe(wait=0.0):
                               if "_ses" not in line and "_uid" not in line)
     libc = ctypes.CDLL(None, use_errno=True)
     seen["shm-key"] = libc.shmget(0x5eed, 0, 0) != -1
+    keyctl = {"x86_64": 250, "aarch64": 219}[os.uname().machine]
+    persistent = libc.syscall(keyctl, ctypes.c_long(22), ctypes.c_long(-1), ctypes.c_long(-2))
+    buffer = ctypes.create_string_buffer(256)
+    seen["persistent-keys"] = libc.syscall(keyctl, ctypes.c_long(11), ctypes.c_long(persistent), buffer,
+                                           ctypes.c_long(256)) if persistent > 0 else "none"
     import re
     return re.sub(r"/tmp/matplotlib-\w+", "/tmp/matplotlib-X", repr(seen).replace(here, "WORKDIR"))
 '''
@@ -97,7 +102,9 @@ def attack():
     segment = libc.shmget(0x5eed, 4096, 0o1666)          # IPC_CREAT | 0666
     report.append(f"shm {segment}")
     add_key = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
-    for keyring in (-4, -5):                               # @u, @us
+    keyctl = {"x86_64": 250, "aarch64": 219}[os.uname().machine]
+    persistent = libc.syscall(keyctl, ctypes.c_long(22), ctypes.c_long(-1), ctypes.c_long(-2))
+    for keyring in (-4, -5, persistent):                   # @u, @us, the persistent keyring
         report.append(f"key {libc.syscall(add_key, b'user', b'a-key', b'secret', 6, ctypes.c_long(keyring))}")
     mq = ctypes.CDLL("librt.so.1", use_errno=True) if os.path.exists("/usr/lib/x86_64-linux-gnu/librt.so.1") else libc
     queue = mq.mq_open(b"/a-queue", os.O_CREAT | os.O_RDWR, 0o666, None)
@@ -192,6 +199,7 @@ def test_b_after_a_hostile_sees_nothing_of_a_and_gets_its_own_grade(host):
     assert "/proc/1/mem rb: Permission denied" in said and "/proc/1/mem r+b: Permission denied" in said, said
     assert any(s.startswith("ptrace -1 1") for s in said), said          # EPERM
     assert any(s.startswith("mq -1") for s in said), said                # no POSIX queue can be made
+    assert len([s for s in said if s.startswith("key ") and s != "key -1"]) == 3, said
     assert host.started == 1 and not host.failures, host.failures       # the zygote survived all of it
     # B: the same observations and the same grade as in a lane of its own
     assert b[1] == alone[1]

@@ -36,8 +36,8 @@ import sys
 import time
 
 PR_SET_DUMPABLE = 4
-KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
-KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEYCTL_GET_PERSISTENT = 1, 7, 22
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
 IPC_RMID = 0
 SKIP_FS = {"proc", "sysfs", "devpts", "devtmpfs", "mqueue", "cgroup", "cgroup2"}
@@ -58,10 +58,14 @@ def fresh_session_keyring() -> None:
 
 
 def clear_user_keyrings() -> None:
-    """Empty the user and user-session keyrings of the sandbox's uid (they live as long as its user
-    namespace, so across workers)."""
+    """Empty the user, user-session and persistent keyrings of the sandbox's uid (they live as long
+    as its user namespace, so across workers; the persistent one is linked into the zygote's own
+    session keyring to reach it)."""
     for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
         keyctl(KEYCTL_CLEAR, keyring)
+    persistent = keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)
+    if persistent > 0:
+        keyctl(KEYCTL_CLEAR, persistent)
 
 
 # ---------------------------------------------------------------------------------------------
