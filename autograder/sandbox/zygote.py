@@ -2,8 +2,8 @@
 a fresh worker for every submission and wipes the sandbox clean between them.
 
 It runs as PID 1 of the sandbox's PID namespace (bwrap --as-pid-1): signals sent from inside the
-namespace to its PID 1 are dropped by the kernel unless PID 1 handles them, and it handles none, so
-learner code can neither kill nor stop it. It imports what a worker imports plus matplotlib (Agg)
+namespace to its PID 1 are dropped by the kernel unless PID 1 handles them, and it handles only
+SIGCHLD (a no-op that wakes its loop), so learner code can neither kill nor stop it. It imports what a worker imports plus matplotlib (Agg)
 and pyplot, marks itself non-dumpable (no ptrace, no /proc/1/mem for the workers: same uid, no
 capabilities), joins a session keyring of its own, forbids POSIX message queues (RLIMIT_MSGQUEUE 0:
 they would outlive a worker and cannot be listed without mounting mqueue), records what every
@@ -17,7 +17,7 @@ Control (a SOCK_SEQPACKET socket from the judge, autograder.sandbox.zygote_host;
   -> {"op": "reset"}                          <- {"clean": true} or {"clean": false, "why": ...}
   between requests, unasked:                  <- {"exited": pid, "code": N} when a worker ends
 Reset: SIGKILL every other process of the namespace (until /proc lists only PID 1), reap them,
-remove SysV IPC objects, clear the user keyrings, and bring every writable mount back to the record
+remove SysV IPC objects, empty the uid's user, user-session and persistent keyrings, and bring every writable mount back to the record
 (remove what is new, restore modes, times and extended attributes; anything recorded that is gone or
 replaced makes it answer not clean, and the judge starts a fresh sandbox).
 
