@@ -3,13 +3,13 @@ a fresh worker for every submission and wipes the sandbox clean between them.
 
 It runs as PID 1 of the sandbox's PID namespace (bwrap --as-pid-1): signals sent from inside the
 namespace to its PID 1 are dropped by the kernel unless PID 1 handles them, and it handles only
-SIGCHLD (a no-op that wakes its loop), so learner code can neither kill nor stop it. It imports what a worker imports plus matplotlib (Agg)
-and pyplot, marks itself non-dumpable (no ptrace, no /proc/1/mem for the workers: same uid, no
-capabilities), joins a session keyring of its own, forbids POSIX message queues (RLIMIT_MSGQUEUE 0:
-they would outlive a worker and cannot be listed without mounting mqueue), records what every
-writable mount holds before any learner code ran, then waits on its control socket. It never runs
-learner code and never reads what learner code wrote: it lists /proc, /proc/sysvipc and the
-writable mounts' entries only to remove what is not in its record.
+SIGCHLD (a no-op that wakes its loop), so learner code can neither kill nor stop it. It imports what
+a worker imports plus matplotlib (Agg) and pyplot, marks itself non-dumpable (no ptrace, no
+/proc/1/mem for the workers: same uid, no capabilities), joins a session keyring of its own, forbids
+POSIX message queues (RLIMIT_MSGQUEUE 0: they would outlive a worker and cannot be listed without
+mounting mqueue), records what every writable mount holds before any learner code ran, then waits on
+its control socket. It never runs learner code and never reads what learner code wrote: it lists
+/proc, /proc/sysvipc and the writable mounts' entries only to remove what is not in its record.
 
 Control (a SOCK_SEQPACKET socket from the judge, autograder.sandbox.zygote_host; JSON messages):
   -> {"op": "fork"} with two fds (SCM_RIGHTS)  <- {"pid": N}   a Worker serves those pipes
@@ -17,9 +17,10 @@ Control (a SOCK_SEQPACKET socket from the judge, autograder.sandbox.zygote_host;
   -> {"op": "reset"}                          <- {"clean": true} or {"clean": false, "why": ...}
   between requests, unasked:                  <- {"exited": pid, "code": N} when a worker ends
 Reset: SIGKILL every other process of the namespace (until /proc lists only PID 1), reap them,
-remove SysV IPC objects, empty the uid's user, user-session and persistent keyrings, and bring every writable mount back to the record
-(remove what is new, restore modes, times and extended attributes; anything recorded that is gone or
-replaced makes it answer not clean, and the judge starts a fresh sandbox).
+remove SysV IPC objects, empty the uid's user, user-session and persistent keyrings, and bring every
+writable mount back to the record (remove what is new, restore modes, times and extended attributes;
+anything recorded that is gone or replaced makes it answer not clean, and the judge starts a fresh
+sandbox).
 
     python -I -S -B -c "...main(sys.argv)" CONTROL_FD      (started by autograder.sandbox.zygote_host)
 """
