@@ -226,6 +226,7 @@ def test_a_zygote_that_cannot_restore_is_replaced_and_b_is_graded_right(host):
     assert host.started == 2
 
 
+@pytest.mark.slow
 def test_a_worker_restart_within_a_submission_resets_the_sandbox(host):
     source = reference_source() + textwrap.dedent('''
         import os
@@ -330,6 +331,7 @@ def test_the_same_csv_with_the_zygote_on_and_off(tmp_path):
     assert out["1"] == out["0"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zygote", [True, False], ids=["zygote", "fresh sandbox"])
 def test_a_checked_call_is_stopped_as_soon_as_its_output_passes_the_limit(zygote):
     from autograder.isolation import OUTPUT_LIMIT
