@@ -1,8 +1,9 @@
 """Grade a folder of submissions on one machine: `python -m autograder grade DIR --jobs N --out grades.csv`.
 
 - N lanes at a time, each with one long-lived judge process (autograder.judge_service: the judge's
-  start-up is paid once per lane, and each submission still runs in a fresh sandbox worker of its
-  own, launched while the submission before it is judged). Each submission has its own deadline: a
+  start-up is paid once per lane, and each submission still runs in a sandbox worker of its own:
+  under bubblewrap forked from the lane's pre-imported zygote, in a sandbox reset between workers;
+  otherwise freshly started, launched while the submission before it is judged). Each submission has its own deadline: a
   judge that runs out of time is killed with its process group, and a fresh one takes the lane's next
   submission. A judge that dies, and the capstone's two runs, are graded by one-shot judge subprocesses
   (`python -m autograder check FILE --json`), as with --judge-per-submission for every submission.

@@ -339,10 +339,12 @@ def _warning_lines(caught) -> tuple[tuple[str, str], ...]:
 
 
 def _with_output(result: Result, printed: str, printed_chars: int) -> Result:
-    """A failure shows what the learner's code printed; megabytes of it fail the check."""
+    """A failure shows what the learner's code printed; megabytes of it fail the check (in the
+    sandbox the call is stopped as soon as it passes the limit, so the count is not the whole)."""
     if printed_chars > OUTPUT_LIMIT:
-        return _failed_like(result, f"{result.function} printed {printed_chars:,} characters while being "
-                                    f"checked; remove the print calls (a print inside a loop floods the notebook)")
+        return _failed_like(result, f"{result.function} printed more than {OUTPUT_LIMIT:,} characters while being "
+                                    "checked, which fails the check; remove the print calls (a print inside a loop "
+                                    "floods the notebook)")
     if not result.passed and printed.strip():
         more = " ..." if printed_chars > len(printed) else ""
         return _replace(result, extra=result.extra + (("printed", printed.strip() + more),))

@@ -2,10 +2,15 @@
 start-up (its imports, the bubblewrap probe, the sandbox runtime folder) once per job instead of once
 per submission.
 
-Learner code never runs here, as in `check`: every submission is loaded into a freshly started
-sandbox worker of its own, shut down (its working folder removed) when its report is written. The
-next submission's worker is launched (`Sandbox.begin_start`) while the current one is judged, so
-its loading overlaps the current judging.
+Learner code never runs here, as in `check`: every submission is loaded into a sandbox worker of
+its own, shut down when its report is written. At the `bubblewrap` level the lane keeps one
+pre-imported zygote (autograder.sandbox.zygote_host) in one sandbox: each submission's worker is
+forked from it, and the sandbox is reset (every process killed, every writable place restored) when
+the worker is shut down and whenever it is restarted, before the next worker is forked; submissions
+then go strictly one after another. Without it (BACKPROP_KIT_ZYGOTE=0, or the `process` level)
+every worker is a freshly started sandbox whose working folder is removed at the end, and the next
+submission's worker is launched (`Sandbox.begin_start`) while the current one is judged, so its
+loading overlaps the current judging.
 
 `begin` and `finish` are also what `python -m autograder check` runs, so a report made here is the
 one the command would print.
@@ -48,8 +53,9 @@ class Pending:
     notes: list = field(default_factory=list)
 
 
-def begin(path: str, settings: Settings) -> Pending:
-    """Read the submission and launch its worker, without waiting for it to load."""
+def begin(path: str, settings: Settings, zygote=None) -> Pending:
+    """Read the submission and launch its worker (forked by `zygote` if given), without waiting
+    for it to load."""
     from autograder.checks import FUNCTIONS
     from autograder.sandbox.launch import SandboxUnavailable
     from autograder.sandbox.remote import LazyReference, Sandbox
@@ -61,7 +67,7 @@ def begin(path: str, settings: Settings) -> Pending:
         return Pending(path, error=str(exc))
     try:
         sandbox = Sandbox([b.as_dict() for b in blocks], FUNCTIONS, LazyReference(),
-                          require_sandbox=settings.require_sandbox).begin_start()
+                          require_sandbox=settings.require_sandbox, zygote=zygote).begin_start()
     except SandboxUnavailable as exc:
         return Pending(path, error=f"--require-sandbox: {exc}")
     return Pending(path, sandbox)
@@ -109,29 +115,42 @@ def serve(settings: Settings, requests: int = 0, replies: int | None = None) -> 
         replies = os.dup(1)
         os.dup2(2, 1)
         sys.stdout = sys.stderr
+    from autograder.sandbox import zygote_host
+
+    zygote = zygote_host.ZygoteHost(settings.require_sandbox) if zygote_host.enabled() else None
+    if zygote is not None:
+        zygote.prestart()   # its imports overlap the judge's
     lines = _Lines(requests)
     waiting: deque[Pending] = deque()
-    while True:
-        if not waiting:
-            line = lines.next(wait=True)
-            if line is None:
-                return 0
-            waiting.append(_begin_line(line, settings))
-        current = waiting.popleft()
-        ahead = lines.next(wait=False)
-        if ahead is not None:
-            waiting.append(_begin_line(ahead, settings))
-        out, code = finish(current, settings)
-        reply = json.dumps({"path": current.path, "exit": code, "stdout": out}) + "\n"
-        _write_all(replies, reply.encode("utf-8"))
+    try:
+        while True:
+            if not waiting:
+                line = lines.next(wait=True)
+                if line is None:
+                    return 0
+                waiting.append(_begin_line(line, settings, zygote))
+            current = waiting.popleft()
+            if zygote is None:  # with a zygote, the next worker is forked only once this one is reset
+                ahead = lines.next(wait=False)
+                if ahead is not None:
+                    waiting.append(_begin_line(ahead, settings, zygote))
+            out, code = finish(current, settings)
+            reply = json.dumps({"path": current.path, "exit": code, "stdout": out}) + "\n"
+            _write_all(replies, reply.encode("utf-8"))
+    finally:
+        if zygote is not None:
+            zygote.close()
+            replaced = "; ".join(zygote.failures)[:2_000]
+            print(f"judge-service: zygote sandboxes started {zygote.started}"
+                  + (f", replaced after: {replaced}" if replaced else ""), file=sys.stderr)
 
 
-def _begin_line(line: str, settings: Settings) -> Pending:
+def _begin_line(line: str, settings: Settings, zygote=None) -> Pending:
     try:
         path = str(json.loads(line)["path"])
     except (ValueError, KeyError, TypeError):
         return Pending(line[:200], error="the batch grader sent a request this judge cannot read")
-    return begin(path, settings)
+    return begin(path, settings, zygote)
 
 
 def _write_all(fd: int, data: bytes) -> None:

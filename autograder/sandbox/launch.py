@@ -415,9 +415,11 @@ def _system_view() -> tuple[str, ...]:
 
 
 def _bwrap_argv(bw: _Bwrap, argv: list[str], workdir: str, readable: Sequence[str],
-                hidden: Sequence[str], limits: Limits) -> list[str]:
+                hidden: Sequence[str], limits: Limits, as_pid_1: bool = False) -> list[str]:
     a = [bw.path, "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
          "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if as_pid_1:
+        a.append("--as-pid-1")                # the command is the namespace's init (see zygote.py)
     if "--disable-userns" in bw.flags:
         a.append("--disable-userns")          # no nested user namespace to regain capabilities in
     a += ["--proc", "/proc", "--dev", "/dev"]
@@ -630,7 +632,7 @@ def _environment(workdir: str, env: Mapping[str, str] | None) -> dict[str, str]:
 
 def launch(argv: list[str], *, workdir: Path, readable: Sequence[Path], hidden: Sequence[Path] = (),
            pass_fds: Sequence[int] = (), env: Mapping[str, str] | None = None,
-           limits: Limits = Limits(), require_sandbox: bool = False,
+           limits: Limits = Limits(), require_sandbox: bool = False, as_pid_1: bool = False,
            stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL) -> Sandboxed:
     """Start `argv` in the strongest sandbox available.
 
@@ -640,6 +642,8 @@ def launch(argv: list[str], *, workdir: Path, readable: Sequence[Path], hidden: 
     pass_fds: file descriptors that reach the command with the same numbers (the judge's pipes).
     env: the command's whole environment, besides PATH, HOME=workdir and LANG=C.UTF-8.
     require_sandbox: raise SandboxUnavailable instead of falling back to `process`.
+    as_pid_1: under bubblewrap, the command is PID 1 of its namespace (no bwrap init): it reaps
+    orphans, and signals from inside the namespace reach it only where it installed a handler.
     """
     argv = [os.fspath(a) for a in argv]
     workdir_s = os.path.abspath(workdir)
@@ -674,7 +678,9 @@ def launch(argv: list[str], *, workdir: Path, readable: Sequence[Path], hidden: 
         isolation = "bubblewrap"
         inner_uid = 0 if root else (os.getuid() if posix else None)   # the real uid outside
         drop_to = None
-        cmd = _bwrap_argv(bw, argv, workdir_s, readable_s, hidden_s, limits)
+        if as_pid_1 and "--as-pid-1" not in bw.flags:
+            raise SandboxUnavailable(f"{bw.version} has no --as-pid-1")
+        cmd = _bwrap_argv(bw, argv, workdir_s, readable_s, hidden_s, limits, as_pid_1)
         cwd = None
     else:
         isolation = "process"

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from autograder.isolation import OUTPUT_LIMIT
 from autograder.sandbox import launch, wire
 
 PACKAGE = Path(__file__).resolve().parents[1]     # the autograder package
@@ -46,6 +47,7 @@ RUNTIME_FILES = {
     "sandbox/wire.py": "sandbox/wire.py",
     "sandbox/frameworks.py": "sandbox/frameworks.py",
     "sandbox/worker.py": "sandbox/worker.py",
+    "sandbox/zygote.py": "sandbox/zygote.py",
     "sandbox/runtime_capstone.py": "capstone.py",
 }
 LOAD_TIMEOUT = 120.0   # seconds for the submission's own code to run once
@@ -104,8 +106,11 @@ class Sandbox:
 
     def __init__(self, blocks: Sequence[dict], names: Sequence[str], reference: Mapping[str, Callable], *,
                  require_sandbox: bool = False, load_timeout: float = LOAD_TIMEOUT, block_timeout: float | None = None,
-                 env: Mapping | None = None, local_reference: str | None = None):
+                 env: Mapping | None = None, local_reference: str | None = None, zygote=None):
         self.blocks = list(blocks)
+        # a lane's zygote (autograder.sandbox.zygote_host) forks this worker, and resets its sandbox
+        # on every restart and at the end; only for the plain worker (no env, no local reference)
+        self.zygote = zygote if not env and local_reference is None else None
         self.names = list(names)
         self.reference = reference
         self.require_sandbox = require_sandbox
@@ -143,11 +148,38 @@ class Sandbox:
         """Launch the worker and send it the submission, without waiting for it to load: the judge
         can import and prepare meanwhile (`start` then waits for it)."""
         self.close()
+        if self.zygote is not None:
+            self._workdir = self.zygote.workdir
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="backprop-kit-sandbox-"))
             os.chmod(self._workdir, 0o777)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        try:
+            self._proc = self.zygote.spawn(to_worker_r, from_worker_w) if self.zygote is not None else None
+        except BaseException:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                os.close(fd)
+            raise
+        if self._proc is None:
+            self._launch(to_worker_r, from_worker_w)
+        else:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        self._write_fd, self._read_fd = to_worker_w, from_worker_r
+        self.isolation, self.detail = self._proc.isolation, self._proc.detail
+        # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
+        self._pending = time.monotonic() + self.load_timeout
+        try:
+            self._send(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
+                                  "block_timeout": self.block_timeout, "local_reference": self.local_reference}, []),
+                       self._pending)
+        except (TimeoutError, BrokenPipeError, ConnectionError):
+            pass  # the reply (or its absence) says what happened
+        return self
+
+    def _launch(self, to_worker_r: int, from_worker_w: int) -> None:
+        """A sandbox of the worker's own (closes the two ends it passes on)."""
         runtime = runtime_dir()
         paths = [str(runtime)] + python_paths()
         bootstrap = (f"import sys; sys.path[:0] = {paths!r}; "
@@ -163,17 +195,6 @@ class Sandbox:
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
-        self._write_fd, self._read_fd = to_worker_w, from_worker_r
-        self.isolation, self.detail = self._proc.isolation, self._proc.detail
-        # loading has its own deadline: a check's deadline, if one is running, is kept for its calls
-        self._pending = time.monotonic() + self.load_timeout
-        try:
-            self._send(wire.pack({"kind": "load", "blocks": self.blocks, "names": self.names,
-                                  "block_timeout": self.block_timeout, "local_reference": self.local_reference}, []),
-                       self._pending)
-        except (TimeoutError, BrokenPipeError, ConnectionError):
-            pass  # the reply (or its absence) says what happened
-        return self
 
     def ready(self) -> "Sandbox":
         """The worker loaded (waited for if it was launched with `begin_start`), started if never.
@@ -217,9 +238,9 @@ class Sandbox:
     def shutdown(self) -> None:
         """Stop the worker and remove its working folder."""
         self.close()
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        if self._workdir is not None and (self.zygote is None or self._workdir != self.zygote.workdir):
+            shutil.rmtree(self._workdir, ignore_errors=True)   # (the zygote's is emptied by its reset)
+        self._workdir = None
 
     def __enter__(self):
         return self.start() if self._proc is None or self._pending is not None else self
@@ -270,8 +291,12 @@ class Sandbox:
         encoder = wire.Encoder(callable_handle=register)
         values = {"args": tuple(args), "kwargs": dict(kwargs), "global_rng": _plain_legacy(np.random.get_state())}
         encoded = {k: encoder.encode(v) for k, v in values.items()}
+        budget = None
+        if self._deadline is not None:  # a check's call: stop it once the check's output passes the limit
+            budget = max(OUTPUT_LIMIT - self.log.printed_chars, 0)
         request = wire.pack({"kind": "call", "function": function, "stand_ins": sorted(self._stand_ins_for(function)),
                              "errstate": np.geterr(), "materialise": True, "max_items": 10_000,
+                             "output_budget": budget,
                              "fresh": getattr(self, "_fresh", True), "values": encoded}, encoder.blobs)
         self._fresh = False
         header, blobs = self._exchange(request, callables=callables, arguments=(args, kwargs))

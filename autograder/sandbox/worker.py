@@ -1,4 +1,5 @@
-"""The only place learner code runs when grading: a fresh interpreter inside the sandbox.
+"""The only place learner code runs when grading: a fresh interpreter inside the sandbox, or (the
+batch grader under bubblewrap) a child forked from its lane's pre-imported zygote (zygote.py).
 
 It imports the standard library, NumPy, `wire` and `frameworks`, nothing of the judge, the checks or the
 reference. It runs the submission's code once, then answers the judge's requests over two pipes:
@@ -9,6 +10,9 @@ and that is not being judged is a stand-in: calling it asks the judge, which run
 on its side; the reference itself never comes here.
 
     python -I -S worker.py READ_FD WRITE_FD      (started by autograder.sandbox.remote)
+
+While a check's call runs, the judge sends how much more it may print (`output_budget`): the write
+that passes it raises OutputLimit, so a flood stops at once instead of running to its end.
 """
 from __future__ import annotations
 
@@ -33,11 +37,20 @@ OFF_LIMITS = ("solutions", "autograder.checks", "autograder.catalog", "autograde
               "autograder.reference_file", "autograder.capstone_grading", "nbgrader")
 
 
+class OutputLimit(BaseException):
+    """Raised inside print (any write) once a checked call has printed more than its budget: the
+    check has failed already (judge.py, OUTPUT_LIMIT), so the function stops there. A BaseException,
+    so an `except Exception` around the print does not swallow it."""
+
+
 class CappedOutput(io.TextIOBase):
-    """stdout and stderr of learner code: keeps the beginning, counts the rest."""
+    """stdout and stderr of learner code: keeps the beginning, counts the rest; while `budget` is
+    set (a check's call), a write that takes what was printed past it raises OutputLimit."""
 
     def __init__(self):
         self.kept, self.count = [], 0
+        self.budget: int | None = None
+        self.spent = 0          # printed since the budget was set (take() does not reset it)
 
     def writable(self):
         return True
@@ -47,6 +60,9 @@ class CappedOutput(io.TextIOBase):
         if self.count < PRINT_KEPT:
             self.kept.append(s[: PRINT_KEPT - self.count])
         self.count += len(s)
+        self.spent += len(s)
+        if self.budget is not None and self.spent > self.budget:
+            raise OutputLimit
         return len(s)
 
     def flush(self):
@@ -186,6 +202,8 @@ class Worker:
             self.ns[name] = self._stand_in(name)
         fn = self.ns.get(function, _MISSING)
         outcome, value = "returned", None
+        budget = header.get("output_budget")
+        self.out.budget, self.out.spent = (budget if isinstance(budget, int) else None), 0
         errstate = {k: v for k, v in header.get("errstate", {}).items() if k in ("divide", "over", "under", "invalid")}
         with warnings.catch_warnings(record=True) as caught, self.captured(), np.errstate(**errstate):
             warnings.simplefilter("always")
@@ -195,11 +213,14 @@ class Worker:
                 value = fn(*args, **kwargs)
                 if inspect.isgenerator(value) or (header.get("materialise") and _is_iterator(value)):
                     value = self._materialise(value, int(header.get("max_items", 10_000)))
+            except OutputLimit:
+                outcome, value = "raised", ["OutputLimit", "Exception", "it printed more than the check allows", ""]
             except Exception as exc:
                 outcome, value = "raised", self._exception(exc)
             except BaseException as exc:  # sys.exit, KeyboardInterrupt: the call ends, the worker goes on
                 outcome, value = "exit", _exit_reason(exc)
             finally:
+                self.out.budget = None
                 for name, old in saved.items():
                     if old is _MISSING:
                         self.ns.pop(name, None)
