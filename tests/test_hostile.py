@@ -446,7 +446,8 @@ def test_a_loop_that_never_ends_times_out_alone(unchanged):
     """, ("relu", "sigmoid"), timeout=1.0)
     assert time.monotonic() - start < 60
     problems = [r.problem for r in verdicts.results if r.function == "relu"]
-    assert problems and all("did not finish within 1 s" in p for p in problems), problems
+    assert problems and "did not finish within 1 s" in problems[0], problems
+    assert all("did not finish within" in p for p in problems), problems
     assert all(r.passed for r in verdicts.results if r.function == "sigmoid")
 
 
@@ -541,8 +542,8 @@ def test_a_killed_worker_is_restarted_for_the_next_check():
     assert all(r.passed for r in verdicts.results if r.function == "sigmoid")
 
 
-def test_a_function_that_ran_out_of_time_gets_a_second_on_its_later_checks():
-    """An endless loop costs its function's first check the full timeout and each later check one
+def test_a_function_that_ran_out_of_time_gets_half_a_second_on_its_later_checks():
+    """An endless loop costs its function's first check the full timeout and each later check half a
     second (TIMEOUT_AFTER_A_TIMEOUT), said in the feedback; other functions keep the full timeout."""
     from autograder.judge import AGAIN_OUT_OF_TIME, TIMEOUT_AFTER_A_TIMEOUT
 
